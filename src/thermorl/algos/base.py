@@ -1,0 +1,273 @@
+"""What every algorithm shares: device and seeding, the run directory, evaluation, checkpoints,
+Ctrl-C handling and the non-finite checks. Algorithms add collect() and update()."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import signal
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Iterator
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from .. import checkpoint
+from ..config import Config
+from ..config_io import from_dict, to_yaml
+from ..envs import EnvSource, head_specs, make_vector_env
+from ..envs.spaces import obs_dim, to_env
+from ..errors import ThermorlError, TrainingDiverged
+from ..logging import RunLogger
+from ..normalize import ObsNormalizer
+from ..progress import ProgressBar
+from .evaluate import run_episodes
+
+RECENT_EPISODES = 20  # episode/return is the mean over this many most recent episodes
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during learn(): a checkpoint was saved at `path` (None without a run dir)."""
+
+    def __init__(self, step: int, path: Path | None):
+        super().__init__(f"interrupted at step {step}")
+        self.step, self.path = step, path
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ThermorlError(f"device {name!r} asked for, but torch sees no CUDA device; "
+                            f"use --device cpu")
+    return dev
+
+
+class Algorithm:
+    """Shared run mechanics. Subclasses set `self.policy`, `self.optimizer` and implement
+    `_train_step()` (one collect + update, returning metrics), `_state()` and `_load_state()`."""
+
+    algo_name = "base"
+
+    def __init__(self, env: EnvSource | None, config: Config, run_dir: str | Path | None = None):
+        self.config = cfg = config
+        self.env_source: EnvSource = env if env is not None else cfg.env_id
+        self.device = resolve_device(cfg.device)
+        if cfg.torch_threads:
+            torch.set_num_threads(cfg.torch_threads)
+        self.envs = make_vector_env(self.env_source, self.num_envs, cfg.env_kwargs)
+        self.obs_space = self.envs.single_observation_space
+        self.action_space = self.envs.single_action_space
+        self.heads = head_specs(self.action_space)
+        self.obs_dim = obs_dim(self.obs_space)
+        self.obs_norm = (ObsNormalizer((self.obs_dim,), cfg.ppo.clip_obs)
+                         if self._norm_obs else None)
+        # The run's own generators, so its randomness does not depend on other torch users.
+        self.sample_gen = torch.Generator(self.device).manual_seed(cfg.seed)
+        self.shuffle_gen = torch.Generator().manual_seed(cfg.seed + 1)
+        self.global_step = 0
+        self.updates = 0
+        self.elapsed = 0.0
+        self.best_eval = -math.inf
+        self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
+        self.recent_lengths: deque[int] = deque(maxlen=RECENT_EPISODES)
+        self.final_eval: dict[str, Any] | None = None
+        self._eval_envs: gym.vector.VectorEnv | None = None
+        self._obs: np.ndarray | None = None
+        self._stop = False
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.logger = RunLogger(self.run_dir, cfg.log.tensorboard)
+        if self.run_dir is not None:
+            (self.run_dir / "config.yaml").write_text(to_yaml(cfg))
+
+    # -- subclass hooks -------------------------------------------------------------------
+    num_envs: int
+    _norm_obs: bool = False
+
+    def _train_step(self, total: int) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # -- observations and actions ---------------------------------------------------------
+    def _prep_obs(self, obs: np.ndarray, update: bool) -> np.ndarray:
+        obs = np.asarray(obs, np.float32).reshape(obs.shape[0], -1)
+        return self.obs_norm(obs, update) if self.obs_norm is not None else obs
+
+    def _check_finite(self, what: str, x: np.ndarray) -> None:
+        if not np.isfinite(x).all():
+            bad = np.flatnonzero(~np.isfinite(x).reshape(x.shape[0], -1).all(1))
+            raise TrainingDiverged(
+                f"NaN or Inf in the {what} from env {int(bad[0])} at global step "
+                f"{self.global_step}; training stopped{self._last_good()}")
+
+    def _last_good(self) -> str:
+        f = self.run_dir / "checkpoints" / "latest.pt" if self.run_dir else None
+        if f is not None and f.is_file():
+            return f"; the last good checkpoint is {f}"
+        return "; no checkpoint had been saved yet"
+
+    @torch.inference_mode()
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        """The env action for one observation, or a batch of them."""
+        obs = np.asarray(obs, np.float32)
+        single = obs.shape == self.obs_space.shape
+        batch = self._prep_obs(obs[None] if single else obs, update=False)
+        dist = self.policy.dist(torch.as_tensor(batch, device=self.device))
+        acts = dist.mode() if deterministic else dist.sample(self.sample_gen)
+        env_act = to_env({k: v.cpu().numpy() for k, v in acts.items()}, self.heads)
+        return env_act[0] if single else env_act
+
+    def evaluate(self, episodes: int | None = None, deterministic: bool | None = None,
+                 seed: int | None = None) -> dict[str, Any]:
+        """Mean and std of the return over `episodes` fresh episodes (config's eval settings by
+        default). Normalizer statistics are frozen while evaluating."""
+        episodes = episodes or self.config.eval.episodes
+        det = self.config.eval.deterministic if deterministic is None else deterministic
+        if self._eval_envs is None or self._eval_envs.num_envs != min(episodes, 8):
+            self._eval_envs = make_vector_env(self.env_source, min(episodes, 8),
+                                              self.config.env_kwargs)
+        seed = self.config.seed + 10_000 if seed is None else seed
+        returns, lengths = run_episodes(self._eval_envs,
+                                        lambda o: self.predict(o, deterministic=det),
+                                        episodes, seed=seed)
+        return {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
+                "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
+                "returns": returns.tolist()}
+
+    # -- training loop --------------------------------------------------------------------
+    def learn(self, total_timesteps: int | None = None) -> "Algorithm":
+        """Train until `total_timesteps` env steps in all (the config's by default); a resumed
+        run continues toward the same total."""
+        cfg = self.config
+        total = total_timesteps or cfg.total_timesteps
+        eval_every = cfg.eval.freq if cfg.eval.freq is not None else max(total // 10, 1)
+        next_eval = (self.global_step // eval_every + 1) * eval_every if eval_every else None
+        if self._obs is None:
+            obs, _ = self.envs.reset(seed=cfg.seed + self.global_step)
+            self._check_finite("observation", np.asarray(obs))
+            self._obs = self._prep_obs(obs, update=True)
+        bar = ProgressBar(total, f"{cfg.env_id} {self.algo_name}", cfg.log.progress)
+        try:
+            with self._catch_sigint():
+                while self.global_step < total:
+                    t0 = time.perf_counter()
+                    metrics = self._train_step(total)
+                    self.elapsed += time.perf_counter() - t0
+                    metrics["perf/time"] = self.elapsed
+                    if next_eval is not None and self.global_step >= next_eval:
+                        next_eval += eval_every
+                        metrics.update(self._periodic_eval())
+                    self.logger.log(metrics, self.global_step)
+                    bar.update(self.global_step, metrics)
+                    if self.run_dir is not None and self.updates % cfg.log.checkpoint_freq == 0:
+                        self.save(self.run_dir / "checkpoints" / "latest.pt")
+                    if self._stop:
+                        path = None
+                        if self.run_dir is not None:
+                            path = self.save(self.run_dir / "checkpoints" / "latest.pt")
+                        raise TrainingInterrupted(self.global_step, path)
+        finally:
+            bar.close()
+        self._finish()
+        return self
+
+    def _periodic_eval(self) -> dict[str, float]:
+        ev = self.evaluate()
+        if self.run_dir is not None and ev["mean_return"] >= self.best_eval:
+            self.best_eval = ev["mean_return"]
+            self.save(self.run_dir / "checkpoints" / "best.pt")
+        self.best_eval = max(self.best_eval, ev["mean_return"])
+        return {"eval/mean_return": ev["mean_return"], "eval/std_return": ev["std_return"]}
+
+    def _finish(self) -> None:
+        self.final_eval = self.evaluate()
+        if self.run_dir is None:
+            return
+        self.save(self.run_dir / "checkpoints" / "latest.pt")
+        if self.final_eval["mean_return"] >= self.best_eval:
+            self.best_eval = self.final_eval["mean_return"]
+            self.save(self.run_dir / "checkpoints" / "best.pt")
+        summary = {"env_id": self.config.env_id, "algo": self.algo_name,
+                   "global_step": self.global_step, "updates": self.updates,
+                   "wall_time_s": round(self.elapsed, 3),
+                   "final_eval": {k: v for k, v in self.final_eval.items() if k != "returns"},
+                   "best_eval_mean_return": self.best_eval,
+                   "last_metrics": self.logger.latest}
+        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        self.logger.close()
+
+    @contextlib.contextmanager
+    def _catch_sigint(self) -> Iterator[None]:
+        """First Ctrl-C: finish the current update, save, stop. A second one stops at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._stop:
+                raise KeyboardInterrupt
+            self._stop = True
+
+        old = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, old)
+            self._stop = False
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write a checkpoint (atomically) with everything needed to resume exactly."""
+        state = {
+            "algo": self.algo_name, "config": to_yaml(self.config),
+            "global_step": self.global_step, "updates": self.updates, "elapsed": self.elapsed,
+            "best_eval": self.best_eval if math.isfinite(self.best_eval) else None,
+            "recent_returns": list(self.recent_returns),
+            "recent_lengths": list(self.recent_lengths),
+            "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "obs_rms": self.obs_norm.rms.state_dict() if self.obs_norm else None,
+            "sample_gen": self.sample_gen.get_state(), "shuffle_gen": self.shuffle_gen.get_state(),
+            **self._state(),
+        }
+        return checkpoint.save(state, path)
+
+    @classmethod
+    def load(cls, path: str | Path, env: EnvSource | None = None,
+             run_dir: str | Path | None = None, device: str | None = None,
+             **config_changes: Any) -> "Algorithm":
+        """Rebuild from a checkpoint file (or a run directory's latest one)."""
+        import yaml
+
+        state = checkpoint.load(checkpoint.find(path), map_location="cpu")
+        if state["algo"] != cls.algo_name:
+            raise ThermorlError(f"checkpoint {str(path)!r} holds a {state['algo']!r} run, "
+                                f"not {cls.algo_name!r}")
+        data = yaml.safe_load(state["config"])
+        if device is not None:
+            data["device"] = device
+        data.update(config_changes)
+        algo = cls(env, from_dict(data), run_dir=run_dir)
+        algo.policy.load_state_dict(state["policy"])
+        algo.optimizer.load_state_dict(state["optimizer"])
+        if algo.obs_norm is not None and state["obs_rms"] is not None:
+            algo.obs_norm.rms.load_state_dict(state["obs_rms"])
+        algo.global_step, algo.updates = state["global_step"], state["updates"]
+        algo.elapsed = state["elapsed"]
+        algo.best_eval = -math.inf if state["best_eval"] is None else state["best_eval"]
+        algo.recent_returns.extend(state["recent_returns"])
+        algo.recent_lengths.extend(state["recent_lengths"])
+        algo.sample_gen.set_state(state["sample_gen"])
+        algo.shuffle_gen.set_state(state["shuffle_gen"])
+        algo._load_state(state)
+        return algo

@@ -1,0 +1,36 @@
+"""Running whole episodes on a vector env with a given policy function."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import gymnasium as gym
+import numpy as np
+
+
+def run_episodes(envs: gym.vector.VectorEnv, act: Callable[[np.ndarray], np.ndarray],
+                 episodes: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Returns and lengths of `episodes` episodes, split as evenly as possible across the envs so
+    that short episodes do not crowd out long ones (which would bias the mean)."""
+    n = envs.num_envs
+    targets = np.array([(episodes + i) // n for i in range(n)])
+    done_count = np.zeros(n, int)
+    ret, length = np.zeros(n), np.zeros(n, int)
+    returns: list[float] = []
+    lengths: list[int] = []
+    obs, _ = envs.reset(seed=seed)
+    prev_end = np.zeros(n, bool)
+    while (done_count < targets).any():
+        obs, reward, term, trunc, _ = envs.step(act(obs))
+        real = ~prev_end  # next-step autoreset: the step after an end only resets
+        ret += np.where(real, reward, 0.0)
+        length += real
+        end = (term | trunc) & real
+        for i in np.flatnonzero(end):
+            if done_count[i] < targets[i]:
+                returns.append(float(ret[i]))
+                lengths.append(int(length[i]))
+                done_count[i] += 1
+            ret[i], length[i] = 0.0, 0
+        prev_end = term | trunc
+    return np.array(returns), np.array(lengths)

@@ -1,0 +1,191 @@
+"""PPO: collect a rollout from the vector env, then a few epochs of clipped-surrogate updates.
+
+Reads top to bottom: `_collect` fills the preallocated buffer (one forward pass per step for all
+envs), `_update` runs the pure losses from `thermorl.losses` over shuffled minibatches.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..buffers import RolloutBuffer
+from ..config import Config
+from ..config_io import resolve
+from ..envs import EnvSource
+from ..envs.spaces import to_env
+from ..errors import TrainingDiverged
+from ..losses import (approx_kl, clip_fraction, clipped_surrogate, entropy_loss,
+                      explained_variance, masked_mean, masked_normalize, value_loss)
+from ..nets import ActorCritic
+from ..normalize import RewardScaler
+from .base import Algorithm
+
+LOSS_TERMS = ("loss/policy", "loss/value", "loss/entropy")
+
+
+def make_config(env_id: str = "CartPole-v1", **dotted: Any) -> Config:
+    """A resolved config for `env_id`: its preset, then `dotted` overrides such as
+    `**{"ppo.num_envs": 8}` or `total_timesteps=50_000`."""
+    return resolve(base={"env_id": env_id}, overrides=dotted)[0]
+
+
+class PPO(Algorithm):
+    """`PPO(env_id_or_factory, config).learn()`; see `thermorl.make_config` for configs."""
+
+    algo_name = "ppo"
+
+    def __init__(self, env: EnvSource | None = None, config: Config | None = None, *,
+                 run_dir: str | Path | None = None):
+        if config is None:
+            config = make_config(env if isinstance(env, str) else "CartPole-v1")
+        p = config.ppo
+        self.num_envs, self._norm_obs = p.num_envs, p.norm_obs
+        super().__init__(env, config, run_dir)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.policy = ActorCritic(self.obs_dim, self.heads, config.policy).to(self.device)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=p.learning_rate, eps=1e-5)
+        self.buffer = RolloutBuffer(p.num_steps, p.num_envs, self.obs_dim, self.heads, self.device)
+        self.reward_scaler = (RewardScaler(p.num_envs, p.gamma, p.clip_reward)
+                              if p.norm_reward else None)
+        self._prev_end = np.zeros(p.num_envs, bool)
+        self._ep_ret = np.zeros(p.num_envs)
+        self._ep_len = np.zeros(p.num_envs, int)
+
+    # -- one iteration --------------------------------------------------------------------
+    def _train_step(self, total: int) -> dict[str, float]:
+        p = self.config.ppo
+        batch = p.num_envs * p.num_steps
+        num_updates = max(-(-total // batch), 1)
+        frac = 1.0 - min(self.updates, num_updates - 1) / num_updates  # 1 at start, > 0 at end
+        lr = p.learning_rate * (frac if p.anneal_lr else 1.0)
+        clip = p.clip_coef * (frac if p.anneal_clip else 1.0)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        t0 = time.perf_counter()
+        self._collect()
+        t1 = time.perf_counter()
+        metrics = self._update(clip)
+        t2 = time.perf_counter()
+        self.updates += 1
+        metrics.update({"diag/learning_rate": lr, "diag/clip_coef": clip,
+                        "perf/sps": batch / (t2 - t0), "perf/collect_s": t1 - t0,
+                        "perf/update_s": t2 - t1})
+        if self.recent_returns:
+            metrics["episode/return"] = float(np.mean(self.recent_returns))
+            metrics["episode/length"] = float(np.mean(self.recent_lengths))
+        return metrics
+
+    @torch.inference_mode()
+    def _collect(self) -> None:
+        p, buf, dev = self.config.ppo, self.buffer, self.device
+        for t in range(p.num_steps):
+            obs = torch.as_tensor(self._obs, device=dev)
+            dist, value = self.policy(obs)
+            action = dist.sample(self.sample_gen)
+            buf.obs[t] = obs
+            buf.values[t] = value
+            buf.log_probs[t] = dist.log_prob(action)
+            for name, a in action.items():
+                buf.actions[name][t] = a
+            # With next-step autoreset, the step after an episode's end only resets the env:
+            # its action is ignored, so it is not a transition to learn from.
+            real = ~self._prev_end
+            buf.valid[t] = torch.as_tensor(real, device=dev)
+            env_action = to_env({k: a.cpu().numpy() for k, a in action.items()}, self.heads)
+            next_obs, reward, term, trunc, _ = self.envs.step(env_action)
+            self.global_step += p.num_envs
+            self._check_finite("observation", next_obs)
+            self._check_finite("reward", np.asarray(reward))
+            end = term | trunc
+            self._track_episodes(reward, end, real)
+            if self.reward_scaler is not None:
+                reward = self.reward_scaler(reward, end)
+            buf.rewards[t] = torch.as_tensor(reward, device=dev)
+            buf.terminated[t] = torch.as_tensor(term, device=dev)
+            buf.episode_end[t] = torch.as_tensor(end, device=dev)
+            self._prev_end = end
+            self._obs = self._prep_obs(next_obs, update=True)
+        last_value = self.policy.value(torch.as_tensor(self._obs, device=dev))
+        buf.compute_returns(last_value, p.gamma, p.gae_lambda)
+
+    def _track_episodes(self, reward: np.ndarray, end: np.ndarray, real: np.ndarray) -> None:
+        self._ep_ret += np.where(real, reward, 0.0)
+        self._ep_len += real
+        for i in np.flatnonzero(end & real):
+            self.recent_returns.append(float(self._ep_ret[i]))
+            self.recent_lengths.append(int(self._ep_len[i]))
+        self._ep_ret[end] = 0.0
+        self._ep_len[end] = 0
+
+    def _update(self, clip: float) -> dict[str, float]:
+        p, buf = self.config.ppo, self.buffer
+        heads = list(self.heads)
+        coefs = {h: p.ent_coef for h in heads}
+        keys = [*LOSS_TERMS, "diag/approx_kl", "diag/clip_fraction", "diag/grad_norm",
+                *(f"entropy/{h}" for h in heads)]
+        sums = dict.fromkeys(keys, 0.0)
+        n_mb = 0
+        stopped_early = False
+        epochs = 0
+        params = list(self.policy.parameters())
+        for epochs in range(1, p.update_epochs + 1):
+            for mb in buf.minibatches(p.num_minibatches, self.shuffle_gen):
+                dist, value = self.policy(mb.obs)
+                log_ratio = dist.log_prob(mb.actions) - mb.log_probs
+                ratio = log_ratio.exp()
+                adv = masked_normalize(mb.advantages, mb.mask) if p.norm_adv else mb.advantages
+                entropies = dist.entropy()
+                pg_loss = clipped_surrogate(ratio, adv, clip, mb.mask)
+                v_loss = value_loss(value, mb.returns, mb.values,
+                                    clip if p.clip_vloss else None, mb.mask)
+                ent_loss = entropy_loss(entropies, coefs, mb.mask)
+                loss = pg_loss + p.vf_coef * v_loss + ent_loss
+                with torch.no_grad():
+                    kl = approx_kl(log_ratio, mb.mask)
+                    stats = torch.stack([pg_loss, v_loss, ent_loss, kl,
+                                         clip_fraction(ratio, clip, mb.mask),
+                                         *(masked_mean(entropies[h], mb.mask) for h in heads)])
+                values = stats.tolist()  # one host sync per minibatch, for all checks and logs
+                for name, v in zip(LOSS_TERMS, values):
+                    if not np.isfinite(v):
+                        raise TrainingDiverged(
+                            f"{name} became {v} at global step {self.global_step} (update "
+                            f"{self.updates + 1}); training stopped{self._last_good()}")
+                if p.target_kl is not None and values[3] > p.target_kl:
+                    stopped_early = True  # this minibatch moved too far: skip its step
+                    break
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = (torch.nn.utils.clip_grad_norm_(params, p.max_grad_norm)
+                             if p.max_grad_norm > 0 else torch.zeros(()))
+                self.optimizer.step()
+                self.policy.project_()
+                for k, v in zip(keys, values[:5] + [float(grad_norm)] + values[5:]):
+                    sums[k] += v
+                n_mb += 1
+            if stopped_early:
+                break
+        out = {k: v / max(n_mb, 1) for k, v in sums.items()}
+        out.update({f"alpha/{h}": coefs[h] for h in heads})
+        out["diag/epochs"] = float(epochs)
+        out["diag/minibatches"] = float(n_mb)
+        out["diag/explained_variance"] = float(explained_variance(
+            buf.values.reshape(-1), buf.returns.reshape(-1), buf.valid.reshape(-1)))
+        return out
+
+    # -- checkpoint state beyond the shared part ------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        rs = self.reward_scaler
+        return {"ret_rms": rs.rms.state_dict() if rs else None,
+                "ret_acc": torch.from_numpy(rs.ret.copy()) if rs else None}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        if self.reward_scaler is not None and state.get("ret_rms") is not None:
+            self.reward_scaler.rms.load_state_dict(state["ret_rms"])
+            self.reward_scaler.ret = state["ret_acc"].numpy().copy()

@@ -1,0 +1,3 @@
+from .rollout import Batch, RolloutBuffer
+
+__all__ = ["Batch", "RolloutBuffer"]

@@ -1,0 +1,61 @@
+"""A preallocated rollout of T steps from N envs, and its minibatches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+import torch
+from torch import Tensor
+
+from ..envs.spaces import HeadSpec
+from ..losses import gae
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Flat samples for one minibatch; `mask` is 1 for a real transition."""
+
+    obs: Tensor
+    actions: dict[str, Tensor]
+    log_probs: Tensor
+    values: Tensor
+    advantages: Tensor
+    returns: Tensor
+    mask: Tensor
+
+
+class RolloutBuffer:
+    def __init__(self, num_steps: int, num_envs: int, obs_dim: int,
+                 heads: Mapping[str, HeadSpec], device: torch.device):
+        T, N = num_steps, num_envs
+        self.T, self.N = T, N
+
+        def z(*shape: int, dtype: torch.dtype = torch.float32) -> Tensor:
+            return torch.zeros(shape, dtype=dtype, device=device)
+
+        self.obs = z(T, N, obs_dim)
+        self.actions = {name: (z(T, N, dtype=torch.long) if s.kind == "categorical"
+                               else z(T, N, s.dim)) for name, s in heads.items()}
+        self.log_probs, self.values, self.rewards = z(T, N), z(T, N), z(T, N)
+        self.terminated, self.episode_end, self.valid = z(T, N), z(T, N), z(T, N)
+        self.advantages, self.returns = z(T, N), z(T, N)
+
+    def compute_returns(self, last_value: Tensor, gamma: float, lam: float) -> None:
+        """GAE over the rollout; with next-step autoreset, V(s'_t) is simply values[t + 1]."""
+        next_values = torch.cat([self.values[1:], last_value.unsqueeze(0)], 0)
+        self.advantages, self.returns = gae(self.rewards, self.values, next_values,
+                                            self.terminated, self.episode_end, gamma, lam)
+
+    def minibatches(self, num_minibatches: int, generator: torch.Generator) -> Iterator[Batch]:
+        n = self.T * self.N
+        size = n // num_minibatches
+        perm = torch.randperm(n, generator=generator).to(self.obs.device)
+        flat = lambda x: x.reshape(n, *x.shape[2:])  # noqa: E731
+        obs, lp, v = flat(self.obs), flat(self.log_probs), flat(self.values)
+        adv, ret, mask = flat(self.advantages), flat(self.returns), flat(self.valid)
+        acts = {k: flat(a) for k, a in self.actions.items()}
+        for start in range(0, n, size):
+            idx = perm[start:start + size]
+            yield Batch(obs[idx], {k: a[idx] for k, a in acts.items()}, lp[idx], v[idx],
+                        adv[idx], ret[idx], mask[idx])

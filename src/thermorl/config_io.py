@@ -1,0 +1,245 @@
+"""Building a `Config` from defaults, a preset, a YAML file and dotted overrides, with checks.
+
+Order of precedence, lowest first: dataclass defaults, the env's preset, the YAML file, the
+command line. Every value goes through `_coerce`, so a wrong type or range names the field and
+what it accepts, and an unknown key names the nearest valid ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import math
+import types
+import typing
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .config import Config
+from .errors import ConfigError
+from .presets import preset_for
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def field_paths(cls: type = Config, prefix: str = "") -> dict[str, dataclasses.Field]:
+    """Every leaf field by dotted path ('ppo.num_envs'), for help text and suggestions."""
+    out: dict[str, dataclasses.Field] = {}
+    for f in dataclasses.fields(cls):
+        tp = _hints(cls)[f.name]
+        if dataclasses.is_dataclass(tp):
+            out.update(field_paths(tp, f"{prefix}{f.name}."))
+        else:
+            out[prefix + f.name] = f
+    return out
+
+
+def field_type(path: str) -> Any:
+    cls: Any = Config
+    *parents, leaf = path.split(".")
+    for p in parents:
+        cls = _hints(cls)[p]
+    return _hints(cls)[leaf]
+
+
+def _unknown(key: str, valid: list[str]) -> ConfigError:
+    near = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(near)}?" if near else f"; valid keys: {', '.join(valid)}"
+    return ConfigError(f"unknown config key {key!r}{hint}")
+
+
+def _describe(tp: Any, f: dataclasses.Field) -> str:
+    names = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+             dict: "a mapping"}
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)][0]
+        text = _describe(inner, f) + " or null"
+    elif typing.get_origin(tp) is tuple:
+        text = "a list of integers"
+    else:
+        text = names.get(tp, str(tp))
+    m = f.metadata
+    if m.get("choices"):
+        return "one of " + ", ".join(map(str, m["choices"]))
+    bounds = [f"{op} {m[k]}" for k, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+              if m.get(k) is not None]
+    return text + (" " + " and ".join(bounds) if bounds else "")
+
+
+def _coerce(path: str, value: Any, tp: Any, f: dataclasses.Field) -> Any:
+    given, declared = value, tp
+
+    def bad() -> ConfigError:
+        return ConfigError(f"{path}: expected {_describe(declared, f)}, got {given!r}")
+
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or (isinstance(value, str) and value.lower() in ("null", "none", "~")):
+            return None
+        tp = [a for a in args if a is not type(None)][0]
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if isinstance(value, str) and tp in (int, float):
+        try:  # YAML 1.1 reads "1e5" as a string; people mean the number.
+            value = float(value)
+        except ValueError:
+            raise bad() from None
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad()
+    elif tp is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad()
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise bad()
+            value = int(value)
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise bad()
+        value = float(value)
+    elif tp is str:
+        if not isinstance(value, str):
+            raise bad()
+    elif tp is dict:
+        if not isinstance(value, Mapping):
+            raise bad()
+        value = dict(value)
+    elif origin is tuple:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+            raise bad()
+        value = tuple(value)
+    m = f.metadata
+    if m.get("choices") and value not in m["choices"]:
+        raise bad()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if ((m.get("gt") is not None and not value > m["gt"])
+                or (m.get("ge") is not None and not value >= m["ge"])
+                or (m.get("lt") is not None and not value < m["lt"])
+                or (m.get("le") is not None and not value <= m["le"])):
+            raise bad()
+    return value
+
+
+def merge(cfg: Any, data: Mapping[str, Any], prefix: str = "") -> Any:
+    """`cfg` with the nested mapping `data` laid over it, every value checked."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping of keys to "
+                          f"values, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cfg)}
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if key not in fields:
+            raise _unknown(path, list(field_paths()) + [s for s in ("ppo", "policy", "eval", "log")])
+        tp = _hints(type(cfg))[key]
+        if dataclasses.is_dataclass(tp):
+            changes[key] = merge(getattr(cfg, key), value or {}, path + ".")
+        else:
+            changes[key] = _coerce(path, value, tp, fields[key])
+    return dataclasses.replace(cfg, **changes)
+
+
+def nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
+    """{'ppo.num_envs': 8} -> {'ppo': {'num_envs': 8}}; values given as text are read as YAML."""
+    out: dict[str, Any] = {}
+    valid = list(field_paths())
+    for key, value in dotted.items():
+        key = key.replace("-", "_")
+        if key not in valid and key.split(".")[0] != "env_kwargs":
+            raise _unknown(key, valid)
+        if isinstance(value, str):
+            try:
+                value = yaml.safe_load(value) if value.strip() else value
+            except yaml.YAMLError:
+                pass  # keep the text; _coerce names the field if text is wrong here
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist")
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"config file {str(p)!r} is not valid YAML: {e}".replace("\n", " "))
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {str(p)!r} must hold a mapping, got {type(data).__name__}")
+    return data
+
+
+def check(cfg: Config) -> Config:
+    """Checks that span fields; single-field ranges were checked as values came in."""
+    p = cfg.ppo
+    batch = p.num_envs * p.num_steps
+    if batch % p.num_minibatches:
+        raise ConfigError(
+            f"ppo.num_minibatches={p.num_minibatches} does not divide the batch "
+            f"ppo.num_envs * ppo.num_steps = {p.num_envs} * {p.num_steps} = {batch}; "
+            f"accepted: a divisor of {batch}")
+    pol = cfg.policy
+    if not pol.log_std_min < pol.log_std_max:
+        raise ConfigError(f"policy.log_std_min={pol.log_std_min} must be below "
+                          f"policy.log_std_max={pol.log_std_max}")
+    if not pol.log_std_min <= pol.log_std_init <= pol.log_std_max:
+        raise ConfigError(f"policy.log_std_init={pol.log_std_init} must lie within "
+                          f"[{pol.log_std_min}, {pol.log_std_max}]")
+    if not (cfg.device in ("cpu", "cuda", "auto") or cfg.device.startswith("cuda:")
+            or cfg.device == "mps"):
+        raise ConfigError(f"device: expected cpu, cuda, cuda:N, mps or auto, got {cfg.device!r}")
+    return cfg
+
+
+def resolve(*, file: str | Path | None = None, overrides: Mapping[str, Any] | None = None,
+            base: Mapping[str, Any] | None = None) -> tuple[Config, str | None]:
+    """Defaults < preset < `base` < YAML file < dotted `overrides`. Returns (config, preset)."""
+    layers = [dict(base or {})]
+    if file is not None:
+        layers.append(load_yaml(file))
+    layers.append(nest(overrides or {}))
+    user = Config()
+    for layer in layers:  # first pass: learn env_id and preset choice before picking a preset
+        user = merge(user, layer)
+    name, preset = preset_for(user.preset, user.env_id)
+    cfg = merge(Config(), preset)
+    for layer in layers:
+        cfg = merge(cfg, layer)
+    cfg = dataclasses.replace(cfg, preset=name or "none")
+    return check(cfg), name
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A plain nested dict (lists for tuples), fit for YAML and checkpoints."""
+    return _plain(dataclasses.asdict(cfg))
+
+
+def to_yaml(cfg: Config) -> str:
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+
+
+def from_dict(data: Mapping[str, Any]) -> Config:
+    """Rebuild a resolved config (from a run's config.yaml or a checkpoint) without a preset."""
+    return check(merge(Config(), data))

@@ -1,0 +1,48 @@
+"""Categorical over n actions, with an optional mask of valid actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+# Finite rather than -inf: 0 * -inf is NaN in the entropy and in its gradient.
+MASKED_LOGIT = -1e9
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """`log_probs`: [..., n] normalized log-probabilities (masked actions at ~-1e9)."""
+
+    log_probs: Tensor
+
+    @staticmethod
+    def from_logits(logits: Tensor, mask: Tensor | None = None) -> "Categorical":
+        """`mask`: bool [..., n], True where an action is valid."""
+        if mask is not None:
+            if mask.shape != logits.shape:
+                raise ValueError(f"action mask has shape {tuple(mask.shape)}, "
+                                 f"logits have {tuple(logits.shape)}")
+            logits = logits.masked_fill(~mask, MASKED_LOGIT)
+        return Categorical(torch.log_softmax(logits, dim=-1))
+
+    @property
+    def probs(self) -> Tensor:
+        return self.log_probs.exp()
+
+    def log_prob(self, action: Tensor) -> Tensor:
+        """[...] integer actions -> [...] log pi(a)."""
+        return self.log_probs.gather(-1, action.long().unsqueeze(-1)).squeeze(-1)
+
+    def entropy(self) -> Tensor:
+        """-sum_a p(a) log p(a); masked actions contribute exactly 0 (p underflows to 0)."""
+        return -(self.probs * self.log_probs).sum(-1)
+
+    def sample(self, generator: torch.Generator | None = None) -> Tensor:
+        n = self.log_probs.shape[-1]
+        flat = self.probs.detach().reshape(-1, n)
+        return torch.multinomial(flat, 1, generator=generator).reshape(self.log_probs.shape[:-1])
+
+    def mode(self) -> Tensor:
+        return self.log_probs.argmax(-1)

@@ -1,0 +1,17 @@
+"""Errors a user can fix. The CLI prints them as one line on stderr, without a traceback."""
+
+
+class ThermorlError(Exception):
+    """Bad input or a stopped run, described in words the user can act on."""
+
+
+class ConfigError(ThermorlError, ValueError):
+    """An unknown, ill-typed or out-of-range configuration value."""
+
+
+class EnvError(ThermorlError, ValueError):
+    """An env id that cannot be made, or a space thermorl cannot act in."""
+
+
+class TrainingDiverged(ThermorlError, FloatingPointError):
+    """A NaN or Inf appeared in a loss term or an env output; training stopped before saving it."""

@@ -1,0 +1,64 @@
+"""Running statistics for observation normalization and reward scaling."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+class RunningMeanStd:
+    """Mean and variance over every sample seen, merged batch by batch (Chan et al., 1979).
+    Kept in float64 numpy: the counts grow large and float32 loses the small updates."""
+
+    def __init__(self, shape: tuple[int, ...] = ()):
+        self.mean = np.zeros(shape, np.float64)
+        self.var = np.ones(shape, np.float64)
+        self.count = 1e-4  # a tiny prior count avoids dividing by zero before the first batch
+
+    def update(self, batch: np.ndarray) -> None:
+        b_mean, b_var, n = batch.mean(0), batch.var(0), batch.shape[0]
+        total = self.count + n
+        delta = b_mean - self.mean
+        self.mean = self.mean + delta * n / total
+        m2 = self.var * self.count + b_var * n + delta**2 * self.count * n / total
+        self.var = m2 / total
+        self.count = total
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return {"mean": torch.from_numpy(self.mean.copy()), "var": torch.from_numpy(self.var.copy()),
+                "count": torch.tensor(self.count, dtype=torch.float64)}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        self.mean = state["mean"].numpy().copy()
+        self.var = state["var"].numpy().copy()
+        self.count = float(state["count"])
+
+
+class ObsNormalizer:
+    """(obs - mean) / sqrt(var + eps), clipped; statistics update only while training."""
+
+    def __init__(self, shape: tuple[int, ...], clip: float, eps: float = 1e-8):
+        self.rms, self.clip, self.eps = RunningMeanStd(shape), clip, eps
+
+    def __call__(self, obs: np.ndarray, update: bool) -> np.ndarray:
+        if update:
+            self.rms.update(obs)
+        out = (obs - self.rms.mean) / np.sqrt(self.rms.var + self.eps)
+        return np.clip(out, -self.clip, self.clip).astype(np.float32)
+
+
+class RewardScaler:
+    """Divides rewards by the running std of the discounted return, not the reward's own std,
+    which is what keeps value targets near unit scale (Engstrom et al., 2020)."""
+
+    def __init__(self, num_envs: int, gamma: float, clip: float, eps: float = 1e-8):
+        self.rms, self.gamma, self.clip, self.eps = RunningMeanStd(), gamma, clip, eps
+        self.ret = np.zeros(num_envs, np.float64)
+
+    def __call__(self, reward: np.ndarray, episode_end: np.ndarray) -> np.ndarray:
+        self.ret = self.ret * self.gamma + reward
+        self.rms.update(self.ret)
+        self.ret[episode_end] = 0.0
+        out = reward / np.sqrt(self.rms.var + self.eps)
+        return np.clip(out, -self.clip, self.clip).astype(np.float32)

@@ -1,0 +1,46 @@
+"""Hyperparameter presets by env id, applied automatically (`preset: auto`) and overridable.
+
+Each preset is a nested dict in the YAML layout, so it passes through the same validation as a
+user's file. Sources are named beside each one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # rl-baselines3-zoo's published PPO set for CartPole-v1 (lr and clip annealed linearly).
+    "CartPole-v1": {
+        "total_timesteps": 100_000,
+        "ppo": {
+            "num_envs": 8, "num_steps": 32, "num_minibatches": 1, "update_epochs": 20,
+            "gamma": 0.98, "gae_lambda": 0.8, "learning_rate": 1e-3, "anneal_lr": True,
+            "clip_coef": 0.2, "anneal_clip": True, "ent_coef": 0.0,
+        },
+    },
+    # rl-baselines3-zoo's PPO set for Pendulum-v1 (4 envs, n_steps 1024, gamma 0.9, lambda 0.95,
+    # 10 epochs, lr 1e-3, minibatch 64), with a plain Gaussian in place of the zoo's gSDE.
+    "Pendulum-v1": {
+        "total_timesteps": 200_000,
+        "ppo": {
+            "num_envs": 4, "num_steps": 1024, "num_minibatches": 64, "update_epochs": 10,
+            "gamma": 0.9, "gae_lambda": 0.95, "learning_rate": 1e-3, "clip_coef": 0.2,
+            "ent_coef": 0.0,
+        },
+    },
+}
+
+
+def preset_for(name: str, env_id: str) -> tuple[str | None, dict[str, Any]]:
+    """The preset `name` selects for `env_id`: (its name or None, its nested overrides)."""
+    from .errors import ConfigError
+
+    if name == "none":
+        return None, {}
+    if name == "auto":
+        key = env_id.split(":")[-1]
+        return (key, PRESETS[key]) if key in PRESETS else (None, {})
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; accepted: auto, none, "
+                          + ", ".join(sorted(PRESETS)))
+    return name, PRESETS[name]
