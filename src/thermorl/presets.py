@@ -21,7 +21,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # rl-baselines3-zoo's PPO set for Pendulum-v1 (4 envs, n_steps 1024, gamma 0.9, lambda 0.95,
     # 10 epochs, lr 1e-3, minibatch 64), with a plain Gaussian in place of the zoo's gSDE.
     "Pendulum-v1": {
-        "total_timesteps": 200_000,
+        "total_timesteps": 100_000,
         "ppo": {
             "num_envs": 4, "num_steps": 1024, "num_minibatches": 64, "update_epochs": 10,
             "gamma": 0.9, "gae_lambda": 0.95, "learning_rate": 1e-3, "clip_coef": 0.2,

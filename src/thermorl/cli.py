@@ -1,0 +1,204 @@
+"""The `thermorl` command: train, eval.
+
+User errors (bad env ids, config keys, values, paths) print one line on stderr and exit 2; a
+diverged run exits 1; Ctrl-C saves a checkpoint, prints the resume command and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import checkpoint
+from .algos import PPO
+from .algos.base import TrainingInterrupted
+from .config import Config
+from .config_io import field_paths, resolve
+from .envs import check_env_id
+from .errors import ThermorlError, TrainingDiverged
+from .presets import preset_for
+
+ALGOS = {"ppo": PPO}
+RESUME_CHANGES = ("total_timesteps", "device", "torch_threads")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise ThermorlError(message)
+
+
+def _flag(path: str) -> str:
+    return "--" + path
+
+
+def _train_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "train", help="train an agent", allow_abbrev=False,
+        description="Train an agent. Every config field below can also be set in a YAML file "
+                    "(--config) with one section per component; values are read as YAML.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("env_pos", nargs="?", metavar="ENV_ID",
+                   help="gymnasium env id or module:EnvId (default: CartPole-v1)")
+    p.add_argument("--config", metavar="FILE.yaml", help="YAML config file")
+    p.add_argument("--run-dir", metavar="DIR",
+                   help="where the run writes (default: runs/<env>-<algo>-<timestamp>)")
+    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest "
+                   "checkpoint (only --total-timesteps, --device, --torch-threads may change)")
+    groups: dict[str, Any] = {}
+    for path, f in field_paths().items():
+        section = path.split(".")[0] if "." in path else "run"
+        if section not in groups:
+            groups[section] = p.add_argument_group(
+                "run settings" if section == "run" else f"{section}: "
+                + Config.__dataclass_fields__[section].metadata["help"])
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        names = [_flag(path)]
+        if "_" in path and "." not in path:
+            names.insert(0, _flag(path.replace("_", "-")))
+        groups[section].add_argument(*names, dest=f"cfg:{path}", metavar="V",
+                                     default=argparse.SUPPRESS,
+                                     help=f"{f.metadata['help']} (default: {default})")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="thermorl", allow_abbrev=False,
+                    description="thermorl: PPO with the policy's entropy under control.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    _train_parser(sub)
+    e = sub.add_parser("eval", help="evaluate a run's checkpoint", allow_abbrev=False)
+    e.add_argument("run", metavar="DIR", help="run directory (or a checkpoint file)")
+    e.add_argument("--episodes", type=int, default=10, metavar="N")
+    mode = e.add_mutually_exclusive_group()
+    mode.add_argument("--deterministic", dest="deterministic", action="store_true", default=True,
+                      help="act with each head's mode (default)")
+    mode.add_argument("--stochastic", dest="deterministic", action="store_false",
+                      help="sample actions")
+    e.add_argument("--checkpoint", default="latest", metavar="NAME",
+                   help="which checkpoint of the run: latest (default) or best")
+    e.add_argument("--seed", type=int, default=None, help="seed of the eval episodes")
+    e.add_argument("--json", action="store_true", help="print one JSON line")
+    return parser
+
+
+def _unknown_flags(extra: Sequence[str], parser: argparse.ArgumentParser) -> None:
+    flags = [a.split("=")[0] for a in extra if a.startswith("-")]
+    if not extra:
+        return
+    if not flags:
+        raise ThermorlError(f"unexpected argument {extra[0]!r}")
+    known = [o for a in parser._actions for o in a.option_strings]
+    near = difflib.get_close_matches(flags[0], known, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(near)}?" if near else "; see thermorl train --help"
+    raise ThermorlError(f"unknown option {flags[0]!r}{hint}")
+
+
+def _default_run_dir(cfg: Config) -> Path:
+    env = re.sub(r"[^A-Za-z0-9_.-]+", "_", cfg.env_id)
+    return Path("runs") / f"{env}-{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg:")}
+    if args.resume:
+        bad = sorted(set(overrides) - set(RESUME_CHANGES))
+        if bad or args.config or args.env_pos:
+            what = bad[0] if bad else ("--config" if args.config else args.env_pos)
+            raise ThermorlError(f"{what!r} cannot change when resuming; accepted with --resume: "
+                                + ", ".join(_flag(k.replace("_", "-")) for k in RESUME_CHANGES))
+        run_dir = Path(args.resume)
+        ckpt = checkpoint.find(run_dir)
+        algo_name = checkpoint.load(ckpt)["algo"]
+        changes = resolve(overrides=overrides)[0]  # only to check the values
+        algo = ALGOS[algo_name].load(ckpt, run_dir=run_dir, **{
+            k: dataclasses.asdict(changes)[k] for k in overrides})
+        _say(f"thermorl: resuming {run_dir} at step {algo.global_step:,} of "
+             f"{algo.config.total_timesteps:,}")
+    else:
+        base = {"env_id": args.env_pos} if args.env_pos else {}
+        cfg, preset = resolve(file=args.config, overrides=overrides, base=base)
+        check_env_id(cfg.env_id)
+        run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(cfg)
+        if (run_dir / "checkpoints").exists():
+            raise ThermorlError(f"run directory {str(run_dir)!r} already holds a run; continue "
+                                f"it with: thermorl train --resume {run_dir}")
+        _say(f"thermorl: {cfg.algo} on {cfg.env_id} for {cfg.total_timesteps:,} steps, seed "
+             f"{cfg.seed} -> {run_dir}")
+        if preset:
+            shown = ", ".join(f"{k}={v}" for k, v in _flatten(preset_for(preset, cfg.env_id)[1]))
+            _say(f"thermorl: preset {preset}: {shown} (override any with --SECTION.FIELD)")
+        algo = ALGOS[cfg.algo](cfg.env_id, cfg, run_dir=run_dir)
+    try:
+        algo.learn()
+    except TrainingInterrupted as e:
+        where = f"checkpoint saved to {e.path}" if e.path else "no run directory"
+        _say(f"\nthermorl: interrupted at step {e.step:,}; {where}\n"
+             f"resume with: thermorl train --resume {run_dir}")
+        return 130
+    ev = algo.final_eval or {}
+    print(f"final eval: mean return {ev['mean_return']:.2f} +/- {ev['std_return']:.2f} over "
+          f"{ev['episodes']} episodes ({'deterministic' if algo.config.eval.deterministic else 'stochastic'}); "
+          f"{algo.global_step:,} steps in {algo.elapsed:.1f} s; run: {run_dir}")
+    return 0
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for k, v in d.items():
+        out += _flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else [(prefix + k, v)]
+    return out
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.episodes < 1:
+        raise ThermorlError(f"--episodes must be a positive integer, got {args.episodes}")
+    ckpt = checkpoint.find(args.run, args.checkpoint)
+    algo_name = checkpoint.load(ckpt)["algo"]
+    algo = ALGOS[algo_name].load(ckpt, **{"log": {"progress": "off", "tensorboard": False}})
+    ev = algo.evaluate(args.episodes, deterministic=args.deterministic, seed=args.seed)
+    if args.json:
+        print(json.dumps({"mean_return": ev["mean_return"], "std_return": ev["std_return"],
+                          "episodes": ev["episodes"]}))
+    else:
+        print(f"{algo.config.env_id}: mean return {ev['mean_return']:.2f} +/- "
+              f"{ev['std_return']:.2f} over {ev['episodes']} episodes "
+              f"({'deterministic' if args.deterministic else 'stochastic'}, {ckpt})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+            argv = ["train", *argv]  # `thermorl` alone trains, as does `thermorl --seed 3`
+        args, extra = parser.parse_known_args(argv)
+        if args.command == "train":
+            _unknown_flags(extra, parser._subparsers._group_actions[0].choices["train"])
+            return cmd_train(args, parser)
+        _unknown_flags(extra, parser)
+        if args.command == "eval":
+            return cmd_eval(args)
+        parser.print_help()
+        return 2
+    except TrainingDiverged as e:
+        _say(f"thermorl: stopped: {e}")
+        return 1
+    except ThermorlError as e:
+        _say(f"thermorl: error: {e}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
