@@ -105,6 +105,8 @@ def _coerce(path: str, value: Any, tp: Any, f: dataclasses.Field) -> Any:
             raise bad()
         value = float(value)
     elif tp is str:
+        if isinstance(value, bool) and {"on", "off"} <= set(f.metadata.get("choices") or ()):
+            value = "on" if value else "off"  # YAML 1.1 reads a bare on/off as a boolean
         if not isinstance(value, str):
             raise bad()
     elif tp is dict:
@@ -157,7 +159,7 @@ def nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
         key = key.replace("-", "_")
         if key not in valid and key.split(".")[0] != "env_kwargs":
             raise _unknown(key, valid)
-        if isinstance(value, str):
+        if isinstance(value, str) and not (key in valid and field_type(key) is str):
             try:
                 value = yaml.safe_load(value) if value.strip() else value
             except yaml.YAMLError:
