@@ -65,6 +65,10 @@ class RunLogger:
                                  if v is not None and not (isinstance(v, float) and math.isnan(v))},
                                 step)
 
+    def flush(self) -> None:
+        if self.tb is not None:
+            self.tb.flush()
+
     def close(self) -> None:
         if self.tb is not None:
             self.tb.close()

@@ -118,13 +118,15 @@ class Algorithm:
         return "; no checkpoint had been saved yet"
 
     @torch.inference_mode()
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """The env action for one observation, or a batch of them."""
+    def predict(self, obs: np.ndarray, deterministic: bool = True,
+                generator: torch.Generator | None = None) -> np.ndarray:
+        """The env action for one observation, or a batch of them. Stochastic actions draw from
+        `generator` (default: the run's sampling generator)."""
         obs = np.asarray(obs, np.float32)
         single = obs.shape == self.obs_space.shape
         batch = self._prep_obs(obs[None] if single else obs, update=False)
         dist = self.policy.dist(torch.as_tensor(batch, device=self.device))
-        acts = dist.mode() if deterministic else dist.sample(self.sample_gen)
+        acts = dist.mode() if deterministic else dist.sample(generator or self.sample_gen)
         env_act = to_env({k: v.cpu().numpy() for k, v in acts.items()}, self.heads)
         return env_act[0] if single else env_act
 
@@ -138,9 +140,10 @@ class Algorithm:
             self._eval_envs = make_vector_env(self.env_source, min(episodes, 8),
                                               self.config.env_kwargs)
         seed = self.config.seed + 10_000 if seed is None else seed
+        # its own generator: a stochastic evaluation must not shift the training's samples
+        gen = torch.Generator(self.device).manual_seed(seed)
         returns, lengths = run_episodes(self._eval_envs,
-                                        lambda o: self.predict(o, deterministic=det),
-                                        episodes, seed=seed)
+                                        lambda o: self.predict(o, det, gen), episodes, seed=seed)
         return {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
                 "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
                 "returns": returns.tolist()}
@@ -179,6 +182,7 @@ class Algorithm:
                         raise TrainingInterrupted(self.global_step, path)
         finally:
             bar.close()
+            self.logger.flush()
         self._finish()
         return self
 
@@ -205,7 +209,7 @@ class Algorithm:
                    "best_eval_mean_return": self.best_eval,
                    "last_metrics": self.logger.latest}
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        self.logger.close()
+        self.logger.flush()
 
     @contextlib.contextmanager
     def _catch_sigint(self) -> Iterator[None]:
