@@ -13,9 +13,15 @@ from typing import Any
 
 def param(default: Any, help: str, *, gt: float | None = None, ge: float | None = None,
           lt: float | None = None, le: float | None = None,
-          choices: tuple[Any, ...] | None = None) -> Any:
-    """A dataclass field with its help text and accepted range."""
-    meta = {"help": help, "gt": gt, "ge": ge, "lt": lt, "le": le, "choices": choices}
+          choices: tuple[Any, ...] | None = None, parse: Any = None,
+          accepts: str | None = None, deep: bool = False) -> Any:
+    """A dataclass field with its help text and accepted range.
+
+    `parse(value, path)` checks a structured value (a schedule, a target) and returns its plain
+    config form; `accepts` describes it in errors and help; `deep` merges a mapping value key by
+    key across config layers instead of replacing it."""
+    meta = {"help": help, "gt": gt, "ge": ge, "lt": lt, "le": le, "choices": choices,
+            "parse": parse, "accepts": accepts, "deep": deep}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -61,6 +67,102 @@ class PolicyConfig:
     log_std_max: float = param(2.0, "upper bound of a Gaussian head's log-std")
 
 
+def _schedule(value: Any, path: str) -> Any:
+    from .entropy import schedules
+    return None if value is None else schedules.to_config(schedules.parse(value, path))
+
+
+def _target(value: Any, path: str) -> Any:
+    from .entropy import targets
+    return None if value is None else targets.to_config(targets.parse(value, path))
+
+
+def _plateau(value: Any, path: str) -> Any:
+    from .errors import ConfigError
+    if value is None:
+        return None
+    keys = {"patience", "factor", "floor", "smoothing", "min_delta"}
+    if (not isinstance(value, dict) or not {"patience", "factor", "floor"} <= set(value)
+            or set(value) - keys):
+        raise ConfigError(f"{path}: expected {{patience: K, factor: F, floor: V}} (optional "
+                          f"smoothing, min_delta), got {value!r}")
+    p, f, fl = value["patience"], value["factor"], value["floor"]
+    if not (isinstance(p, int) and p >= 1 and isinstance(f, (int, float)) and 0 < f < 1
+            and isinstance(fl, (int, float)) and fl > 0):
+        raise ConfigError(f"{path}: needs patience an integer >= 1, 0 < factor < 1 and floor > 0 "
+                          f"(in the target's unit), got {value!r}")
+    return dict(value)
+
+
+SCHEDULE = "a number or a schedule ({start, end, shape} or {staged: [[p, v], ...]})"
+TARGET = "auto, {nats: V}, {fraction: V} or {std: V} (V a number or a schedule)"
+
+
+@dataclass(frozen=True)
+class HeadEntropyConfig:
+    """One head's overrides of the `entropy:` defaults (null: inherit)."""
+
+    mode: str | None = param(None, "this head's mode",
+                             choices=(None, "fixed", "scheduled", "learned"))
+    coef: Any = param(None, "coefficient (fixed, scheduled) or initial one (learned)",
+                      parse=_schedule, accepts=SCHEDULE)
+    target: Any = param(None, "target entropy", parse=_target, accepts=TARGET)
+    constraint: str | None = param(None, "this head's constraint", choices=(None, "equal", "min"))
+    controller: str | None = param(None, "this head's controller", choices=(None, "pi", "dual"))
+    kp: float | None = param(None, "proportional gain", ge=0)
+    ki: float | None = param(None, "integral gain", ge=0)
+    lr: float | None = param(None, "dual controller's learning rate", gt=0)
+    coef_min: float | None = param(None, "min constraint: alpha floor", gt=0)
+    coef_max: float | None = param(None, "bound on the coefficient's magnitude", gt=0)
+    plateau: Any = param(None, "lower the target when returns plateau", parse=_plateau,
+                         accepts="{patience: K, factor: F, floor: V}")
+
+
+def _heads(value: Any, path: str) -> Any:
+    from .config_io import merge, to_dict
+    from .errors import ConfigError
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: expected a mapping of head name to settings, got {value!r}")
+    out = {}
+    for name, over in value.items():
+        cfg = merge(HeadEntropyConfig(), over or {}, f"{path}.{name}.")
+        out[str(name)] = {k: v for k, v in to_dict(cfg).items() if v is not None}
+    return out
+
+
+@dataclass(frozen=True)
+class EntropyConfig:
+    """Per-head entropy: defaults for every head, overridden by name under `heads:`."""
+
+    mode: str = param("fixed", "fixed: constant coefficient; scheduled: the coefficient follows "
+                      "a schedule; learned: a controller drives each head's entropy to its target",
+                      choices=("fixed", "scheduled", "learned"))
+    coef: Any = param(None, "the coefficient (fixed, scheduled) or the initial one (learned); "
+                      "null: ppo.ent_coef", parse=_schedule, accepts=SCHEDULE)
+    target: Any = param("auto", "target entropy per head (learned mode; auto: half the maximum "
+                        "for discrete heads, std 0.25 of the half-width for Gaussian ones)",
+                        parse=_target, accepts=TARGET)
+    constraint: str = param("equal", "learned: equal holds entropy AT the target with a signed "
+                            "coefficient; min keeps entropy >= target with alpha > 0 (SAC)",
+                            choices=("equal", "min"))
+    controller: str = param("pi", "learned: pi (proportional + integral) or dual (a gradient "
+                            "step on the coefficient)", choices=("pi", "dual"))
+    kp: float = param(2.0, "PI proportional gain on the normalized error (on log alpha for "
+                      "min)", ge=0)
+    ki: float = param(0.05, "PI integral gain per minibatch (on log alpha for min)", ge=0)
+    lr: float = param(0.01, "dual controller's Adam learning rate", gt=0)
+    coef_min: float = param(1e-4, "min constraint: floor of alpha", gt=0)
+    coef_max: float = param(0.5, "bound on the coefficient (its magnitude for equal)", gt=0)
+    plateau: Any = param(None, "lower the target by `factor` when the smoothed return has not "
+                         "improved for `patience` updates, down to `floor` (target's unit)",
+                         parse=_plateau, accepts="{patience: K, factor: F, floor: V}")
+    collapse_fraction: float = param(0.1, "warn when a head's entropy (a Gaussian's std) falls "
+                                     "below this fraction of its start ...", gt=0, lt=1)
+    collapse_patience: int = param(20, "... for this many updates in a row", ge=1)
+    heads: dict = param({}, "per-head overrides by head name, e.g. {fire: {mode: scheduled}}",
+                        parse=_heads, deep=True)
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     """Periodic and final evaluation."""
@@ -93,18 +195,14 @@ class Config:
     torch_threads: int = param(1, "torch intra-op threads (small MLPs run fastest on 1; "
                                   "0 keeps torch's default)", ge=0)
     preset: str = param("auto", "hyperparameter preset: auto (by env id), none, or a preset name")
-    env_kwargs: dict = param({}, "keyword arguments for gymnasium.make")
+    env_kwargs: dict = param({}, "keyword arguments for gymnasium.make", deep=True)
     ppo: PPOConfig = field(default_factory=PPOConfig, metadata={"help": "PPO hyperparameters"})
     policy: PolicyConfig = field(default_factory=PolicyConfig,
                                  metadata={"help": "networks and distributions"})
+    entropy: EntropyConfig = field(default_factory=EntropyConfig,
+                                   metadata={"help": "per-head entropy control"})
     eval: EvalConfig = field(default_factory=EvalConfig, metadata={"help": "evaluation"})
     log: LogConfig = field(default_factory=LogConfig, metadata={"help": "logging"})
-
-
-SECTIONS: dict[str, type] = {
-    f.name: f.type if isinstance(f.type, type) else globals()[f.type]
-    for f in dataclasses.fields(Config) if f.name in ("ppo", "policy", "eval", "log")
-}
 
 
 def replace(cfg: Any, **changes: Any) -> Any:

@@ -40,6 +40,10 @@ def field_paths(cls: type = Config, prefix: str = "") -> dict[str, dataclasses.F
     return out
 
 
+SECTIONS = [f.name for f in dataclasses.fields(Config)
+            if dataclasses.is_dataclass(typing.get_type_hints(Config)[f.name])]
+
+
 def field_type(path: str) -> Any:
     cls: Any = Config
     *parents, leaf = path.split(".")
@@ -55,6 +59,8 @@ def _unknown(key: str, valid: list[str]) -> ConfigError:
 
 
 def _describe(tp: Any, f: dataclasses.Field) -> str:
+    if f.metadata.get("accepts"):
+        return f.metadata["accepts"]
     names = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
              dict: "a mapping"}
     args = typing.get_args(tp)
@@ -67,7 +73,7 @@ def _describe(tp: Any, f: dataclasses.Field) -> str:
         text = names.get(tp, str(tp))
     m = f.metadata
     if m.get("choices"):
-        return "one of " + ", ".join(map(str, m["choices"]))
+        return "one of " + ", ".join(str(c) for c in m["choices"] if c is not None)
     bounds = [f"{op} {m[k]}" for k, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
               if m.get(k) is not None]
     return text + (" " + " and ".join(bounds) if bounds else "")
@@ -78,6 +84,9 @@ def _coerce(path: str, value: Any, tp: Any, f: dataclasses.Field) -> Any:
 
     def bad() -> ConfigError:
         return ConfigError(f"{path}: expected {_describe(declared, f)}, got {given!r}")
+
+    if f.metadata.get("parse"):
+        return f.metadata["parse"](value, path)
 
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
@@ -142,22 +151,39 @@ def merge(cfg: Any, data: Mapping[str, Any], prefix: str = "") -> Any:
     for key, value in data.items():
         path = f"{prefix}{key}"
         if key not in fields:
-            raise _unknown(path, list(field_paths()) + [s for s in ("ppo", "policy", "eval", "log")])
+            raise _unknown(path, [prefix + name for name in fields])
         tp = _hints(type(cfg))[key]
         if dataclasses.is_dataclass(tp):
             changes[key] = merge(getattr(cfg, key), value or {}, path + ".")
-        else:
-            changes[key] = _coerce(path, value, tp, fields[key])
+            continue
+        old = getattr(cfg, key)
+        if fields[key].metadata.get("deep") and isinstance(value, Mapping) and old:
+            value = {**old, **{k: {**old[k], **v} if isinstance(v, Mapping)
+                               and isinstance(old.get(k), Mapping) else v
+                               for k, v in value.items()}}
+        changes[key] = _coerce(path, value, tp, fields[key])
     return dataclasses.replace(cfg, **changes)
 
 
+def _structured_prefix(key: str, valid: list[str]) -> str | None:
+    """The field a deeper key lands in ('entropy.heads.fire.mode' -> 'entropy.heads'), if that
+    field holds a mapping or a structured value."""
+    parts = key.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        head = ".".join(parts[:i])
+        if head in valid and (field_type(head) in (dict, Any)):
+            return head
+    return None
+
+
 def nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
-    """{'ppo.num_envs': 8} -> {'ppo': {'num_envs': 8}}; values given as text are read as YAML."""
+    """{'ppo.num_envs': 8} -> {'ppo': {'num_envs': 8}}; values given as text are read as YAML.
+    Keys may reach inside mapping fields: 'entropy.heads.fire.mode', 'env_kwargs.g'."""
     out: dict[str, Any] = {}
     valid = list(field_paths())
     for key, value in dotted.items():
         key = key.replace("-", "_")
-        if key not in valid and key.split(".")[0] != "env_kwargs":
+        if key not in valid and _structured_prefix(key, valid) is None:
             raise _unknown(key, valid)
         if isinstance(value, str) and not (key in valid and field_type(key) is str):
             try:

@@ -61,7 +61,7 @@ def test_update_ignores_masked_steps():
     opt_state = algo.optimizer.state_dict()
     torch.manual_seed(0)
     algo.shuffle_gen.manual_seed(0)
-    m1 = algo._update(0.2)
+    m1 = algo._update(0.2, 0.0)
     after1 = {k: v.clone() for k, v in algo.policy.state_dict().items()}
     algo.policy.load_state_dict(before)
     algo.optimizer.load_state_dict(opt_state)
@@ -69,7 +69,7 @@ def test_update_ignores_masked_steps():
         for x in (b.advantages, b.returns, b.log_probs):
             x[b.valid == 0] = 1e6
     algo.shuffle_gen.manual_seed(0)
-    m2 = algo._update(0.2)
+    m2 = algo._update(0.2, 0.0)
     for k in after1:
         assert torch.allclose(after1[k], algo.policy.state_dict()[k]), k
     assert m1["loss/policy"] == pytest.approx(m2["loss/policy"])

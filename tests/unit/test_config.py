@@ -85,7 +85,10 @@ def test_nest_dotted():
 
 
 def test_every_field_has_help_and_is_documented():
+    from thermorl.config_doc import markdown
+
     doc = (ROOT / "docs" / "configuration.md").read_text()
     for path, f in field_paths().items():
         assert f.metadata.get("help"), f"{path} has no help text"
         assert re.search(rf"`{re.escape(path)}`", doc), f"{path} missing in docs/configuration.md"
+    assert doc == markdown(), "regenerate: python -m thermorl.config_doc > docs/configuration.md"

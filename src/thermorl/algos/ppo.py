@@ -17,6 +17,8 @@ from ..buffers import RolloutBuffer
 from ..config import Config
 from ..config_io import resolve
 from ..envs import EnvSource
+from ..entropy import EntropyControl
+from ..entropy.resolve import head_settings
 from ..envs.spaces import to_env
 from ..errors import TrainingDiverged
 from ..losses import (approx_kl, clip_fraction, clipped_surrogate, entropy_loss,
@@ -50,6 +52,8 @@ class PPO(Algorithm):
             torch.manual_seed(config.seed)
             self.policy = ActorCritic(self.obs_dim, self.heads, config.policy).to(self.device)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=p.learning_rate, eps=1e-5)
+        self.entropy = EntropyControl(head_settings(config.entropy, self.heads, p.ent_coef),
+                                      self.heads)
         self.buffer = RolloutBuffer(p.num_steps, p.num_envs, self.obs_dim, self.heads, self.device)
         self.reward_scaler = (RewardScaler(p.num_envs, p.gamma, p.clip_reward)
                               if p.norm_reward else None)
@@ -67,12 +71,16 @@ class PPO(Algorithm):
         clip = p.clip_coef * (frac if p.anneal_clip else 1.0)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
+        progress = min(self.global_step / total, 1.0)
         t0 = time.perf_counter()
         self._collect()
         t1 = time.perf_counter()
-        metrics = self._update(clip)
+        metrics = self._update(clip, progress)
         t2 = time.perf_counter()
         self.updates += 1
+        recent = float(np.mean(self.recent_returns)) if self.recent_returns else None
+        metrics.update(self.entropy.end_update(
+            {h: metrics[f"entropy/{h}"] for h in self.heads}, progress, recent))
         metrics.update({"diag/learning_rate": lr, "diag/clip_coef": clip,
                         "perf/sps": batch / (t2 - t0), "perf/collect_s": t1 - t0,
                         "perf/update_s": t2 - t1})
@@ -123,10 +131,9 @@ class PPO(Algorithm):
         self._ep_ret[end] = 0.0
         self._ep_len[end] = 0
 
-    def _update(self, clip: float) -> dict[str, float]:
+    def _update(self, clip: float, progress: float) -> dict[str, float]:
         p, buf = self.config.ppo, self.buffer
         heads = list(self.heads)
-        coefs = {h: p.ent_coef for h in heads}
         keys = [*LOSS_TERMS, "diag/approx_kl", "diag/clip_fraction", "diag/grad_norm",
                 *(f"entropy/{h}" for h in heads)]
         sums = dict.fromkeys(keys, 0.0)
@@ -144,7 +151,7 @@ class PPO(Algorithm):
                 pg_loss = clipped_surrogate(ratio, adv, clip, mb.mask)
                 v_loss = value_loss(value, mb.returns, mb.values,
                                     clip if p.clip_vloss else None, mb.mask)
-                ent_loss = entropy_loss(entropies, coefs, mb.mask)
+                ent_loss = entropy_loss(entropies, self.entropy.coefs(progress), mb.mask)
                 loss = pg_loss + p.vf_coef * v_loss + ent_loss
                 with torch.no_grad():
                     kl = approx_kl(log_ratio, mb.mask)
@@ -160,6 +167,8 @@ class PPO(Algorithm):
                 if p.target_kl is not None and values[3] > p.target_kl:
                     stopped_early = True  # this minibatch moved too far: skip its step
                     break
+                # the controllers see this minibatch's entropy (detached) after it is used
+                self.entropy.observe(dict(zip(heads, values[5:])), progress)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = (torch.nn.utils.clip_grad_norm_(params, p.max_grad_norm)
@@ -172,20 +181,26 @@ class PPO(Algorithm):
             if stopped_early:
                 break
         out = {k: v / max(n_mb, 1) for k, v in sums.items()}
-        out.update({f"alpha/{h}": coefs[h] for h in heads})
         out["diag/epochs"] = float(epochs)
         out["diag/minibatches"] = float(n_mb)
         out["diag/explained_variance"] = float(explained_variance(
             buf.values.reshape(-1), buf.returns.reshape(-1), buf.valid.reshape(-1)))
         return out
 
+    def set_target(self, head: str, value: float | dict[str, float]) -> None:
+        """Hold `head`'s entropy at a new target from now on (a curriculum stage): nats, or
+        {"fraction": V} / {"std": V}. Overrides the configured target schedule."""
+        self.entropy.set_target(head, value)
+
     # -- checkpoint state beyond the shared part ------------------------------------------
     def _state(self) -> dict[str, Any]:
         rs = self.reward_scaler
         return {"ret_rms": rs.rms.state_dict() if rs else None,
-                "ret_acc": torch.from_numpy(rs.ret.copy()) if rs else None}
+                "ret_acc": torch.from_numpy(rs.ret.copy()) if rs else None,
+                "entropy": self.entropy.state_dict()}
 
     def _load_state(self, state: dict[str, Any]) -> None:
+        self.entropy.load_state_dict(state["entropy"])
         if self.reward_scaler is not None and state.get("ret_rms") is not None:
             self.reward_scaler.rms.load_state_dict(state["ret_rms"])
             self.reward_scaler.ret = state["ret_acc"].numpy().copy()

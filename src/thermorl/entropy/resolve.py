@@ -1,0 +1,58 @@
+"""From the `entropy:` config section and the env's action heads to per-head settings."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Mapping
+
+from ..config import EntropyConfig
+from ..envs.spaces import HeadSpec
+from ..errors import ConfigError
+from . import schedules, targets
+from .controllers import HeadSettings
+
+# A learned `min` coefficient lives in log space and cannot start at 0.
+DEFAULT_MIN_ALPHA = 0.01
+
+
+def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
+                  ent_coef: float) -> dict[str, HeadSettings]:
+    """Each head's settings; errors name the head, the value and what is accepted."""
+    for name in cfg.heads:
+        if name not in specs:
+            near = difflib.get_close_matches(name, list(specs), n=2)
+            hint = f"; did you mean {' or '.join(near)}?" if near else ""
+            raise ConfigError(f"entropy.heads.{name}: the action space has no head {name!r}; "
+                              f"its heads: {', '.join(specs)}{hint}")
+    out = {}
+    for name, spec in specs.items():
+        over = cfg.heads.get(name, {})
+        get = lambda key: over.get(key, getattr(cfg, key))  # noqa: E731
+        path = f"entropy.heads.{name}" if name in cfg.heads else "entropy"
+        mode, constraint = get("mode"), get("constraint")
+        coef = get("coef")
+        if coef is None:
+            coef = (DEFAULT_MIN_ALPHA if mode == "learned" and constraint == "min" and ent_coef <= 0
+                    else ent_coef)
+        coef_s = schedules.parse(coef, f"{path}.coef")
+        if mode == "fixed" and coef_s.shape != "constant":
+            raise ConfigError(f"{path}.coef: mode fixed takes a number, got a {coef_s.shape} "
+                              f"schedule; use mode: scheduled")
+        target = targets.resolve_auto(targets.parse(get("target"), f"{path}.target"), spec)
+        targets.check(target, spec, name, f"{path}.target")
+        plateau = get("plateau")
+        if plateau and target.value.shape != "constant":
+            raise ConfigError(f"{path}.plateau: works on a constant target; this head's target "
+                              f"is a {target.value.shape} schedule")
+        if plateau and target.unit == "nats" and target.value.start <= 0:
+            raise ConfigError(f"{path}.plateau: lowers the target by a factor, which needs a "
+                              f"positive nats target, got {target.value.start}")
+        coef_min, coef_max = get("coef_min"), get("coef_max")
+        if constraint == "min" and not coef_min < coef_max:
+            raise ConfigError(f"{path}: coef_min={coef_min} must be below coef_max={coef_max}")
+        out[name] = HeadSettings(
+            mode=mode, coef=coef_s, target=target, constraint=constraint,
+            controller=get("controller"), kp=get("kp"), ki=get("ki"), lr=get("lr"), coef_min=coef_min, coef_max=coef_max,
+            plateau=plateau, collapse_fraction=cfg.collapse_fraction,
+            collapse_patience=cfg.collapse_patience)
+    return out

@@ -1,0 +1,104 @@
+"""Target entropies in units people understand, converted to nats and checked.
+
+- `{nats: V}`: V nats for the whole head (the sum over its dimensions).
+- `{fraction: V}`: a discrete head's V * log n (n valid actions), 0 <= V <= 1.
+- `{std: V}`: a Gaussian head whose every dimension has standard deviation V:
+  d * (0.5 * log(2 pi e) + log V).
+- `auto`: `{fraction: 0.5}` for a discrete head and `{std: 0.25 * half-width}` per dimension of a
+  bounded Gaussian head (`{std: 0.5}` if unbounded); see docs/entropy.md for why.
+Any V may be a schedule over training progress.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..envs.spaces import HeadSpec
+from ..errors import ConfigError
+from . import schedules
+from .schedules import Schedule
+
+HALF_LOG_2PIE = 0.5 * math.log(2 * math.pi * math.e)
+UNITS = ("nats", "fraction", "std")
+AUTO_FRACTION = 0.5
+AUTO_STD_OF_HALF_WIDTH = 0.25
+
+
+@dataclass(frozen=True)
+class Target:
+    unit: str
+    value: Schedule
+
+
+def parse(value: Any, path: str) -> Target:
+    if value == "auto":
+        return Target("auto", schedules.constant(0.0))
+    if isinstance(value, Target):
+        return value
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in UNITS:
+        raise ConfigError(f"{path}: expected auto, {{nats: V}}, {{fraction: V}} or {{std: V}} "
+                          f"(V a number or a schedule), got {value!r}")
+    (unit, v), = value.items()
+    return Target(unit, schedules.parse(v, f"{path}.{unit}"))
+
+
+def to_config(t: Target) -> Any:
+    return "auto" if t.unit == "auto" else {t.unit: schedules.to_config(t.value)}
+
+
+def max_entropy(spec: HeadSpec) -> float | None:
+    """log n for a discrete head; None (unbounded) for a Gaussian."""
+    return math.log(spec.n) if spec.kind == "categorical" else None
+
+
+def scale(spec: HeadSpec) -> float:
+    """The nats that count as 'one unit' of error for a head: log n, or one nat per dimension.
+    Controller gains act on errors divided by this, so one set of gains fits heads of any size."""
+    return math.log(spec.n) if spec.kind == "categorical" else float(spec.dim)
+
+
+def resolve_auto(t: Target, spec: HeadSpec) -> Target:
+    if t.unit != "auto":
+        return t
+    if spec.kind == "categorical":
+        return Target("fraction", schedules.constant(AUTO_FRACTION))
+    half = (spec.high - spec.low) / 2 if spec.low is not None else None
+    if half is None or not np.all(np.isfinite(half)):
+        return Target("std", schedules.constant(0.5))
+    # one std for the head: the geometric mean keeps the head's total entropy the same as
+    # per-dimension stds of 0.25 * each half-width would give
+    std = float(np.exp(np.mean(np.log(AUTO_STD_OF_HALF_WIDTH * half))))
+    return Target("std", schedules.constant(std))
+
+
+def to_nats(unit: str, v: float, spec: HeadSpec, n_valid: float | None = None) -> float:
+    if unit == "nats":
+        return v
+    if unit == "fraction":
+        return v * math.log(n_valid if n_valid is not None else spec.n)
+    return spec.dim * (HALF_LOG_2PIE + math.log(v))
+
+
+def check(t: Target, spec: HeadSpec, head: str, path: str) -> None:
+    """Impossible targets are errors naming the head, the value and the valid range."""
+    kind = "discrete" if spec.kind == "categorical" else "Gaussian"
+    if t.unit == "fraction" and spec.kind != "categorical":
+        raise ConfigError(f"{path}: head {head!r} is Gaussian; a fraction target is for discrete "
+                          f"heads; use {{std: V}} or {{nats: V}}")
+    if t.unit == "std" and spec.kind != "gaussian":
+        raise ConfigError(f"{path}: head {head!r} is discrete; a std target is for Gaussian "
+                          f"heads; use {{fraction: V}} or {{nats: V}}")
+    for v in t.value.values:
+        if t.unit == "fraction" and not 0 <= v <= 1:
+            raise ConfigError(f"{path}: fraction {v} for head {head!r} is outside [0, 1]")
+        if t.unit == "std" and not v > 0:
+            raise ConfigError(f"{path}: std {v} for head {head!r} must be > 0")
+        if t.unit == "nats" and spec.kind == "categorical":
+            hi = math.log(spec.n)
+            if not 0 <= v <= hi:
+                raise ConfigError(f"{path}: target {v} nats for {kind} head {head!r} is outside "
+                                  f"its range [0, {hi:.4f}] (log {spec.n})")
