@@ -43,7 +43,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # a truncated or foreign file: say which, not a pickle traceback
-        raise ThermorlError(f"{str(path)!r} is not a readable thermorl checkpoint: {e}") from None
+        first = (str(e).strip().splitlines() or [""])[0]
+        raise ThermorlError(f"{str(path)!r} is not a readable thermorl checkpoint "
+                            f"({type(e).__name__}: {first})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ThermorlError(f"{str(path)!r} is not a thermorl checkpoint (format "
                             f"{data.get('format') if isinstance(data, dict) else None!r}, "

@@ -126,8 +126,9 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         _say(f"thermorl: resuming {run_dir} at step {algo.global_step:,} of "
              f"{algo.config.total_timesteps:,}")
     else:
-        base = {"env_id": args.env_pos} if args.env_pos else {}
-        cfg, preset = resolve(file=args.config, overrides=overrides, base=base)
+        if args.env_pos:  # a command-line value, so it beats the file like every flag
+            overrides = {"env_id": args.env_pos, **overrides}
+        cfg, preset = resolve(file=args.config, overrides=overrides)
         check_env_id(cfg.env_id)
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(cfg)
         if (run_dir / "checkpoints").exists():
@@ -193,11 +194,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     except TrainingDiverged as e:
-        _say(f"thermorl: stopped: {e}")
+        _say(f"thermorl: stopped: {_one_line(e)}")
         return 1
     except ThermorlError as e:
-        _say(f"thermorl: error: {e}")
+        _say(f"thermorl: error: {_one_line(e)}")
         return 2
+    except KeyboardInterrupt:  # outside training (set-up, final eval) or a second Ctrl-C
+        _say("\nthermorl: interrupted")
+        return 130
+
+
+def _one_line(e: Exception) -> str:
+    return " ".join(str(e).split())
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ class RunningMeanStd:
         b_mean, b_var, n = batch.mean(0), batch.var(0), batch.shape[0]
         total = self.count + n
         delta = b_mean - self.mean
-        self.mean = self.mean + delta * n / total
+        # asarray: for a scalar statistic numpy hands back float64 scalars, not arrays
+        self.mean = np.asarray(self.mean + delta * n / total, np.float64)
         m2 = self.var * self.count + b_var * n + delta**2 * self.count * n / total
-        self.var = m2 / total
+        self.var = np.asarray(m2 / total, np.float64)
         self.count = total
 
     def state_dict(self) -> dict[str, Tensor]:

@@ -156,7 +156,7 @@ class HeadController:
 
     # -- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {"x": float(self.x), "coef": self._coef, "integral": self.integral,
+        return {"x": float(self.x.detach()), "coef": self._coef, "integral": self.integral,
                 "opt": self.opt.state_dict() if self.opt else None,
                 "target_override": self.target_override, "plateau_mult": self.plateau_mult,
                 "best_return": self.best_return if math.isfinite(self.best_return) else None,

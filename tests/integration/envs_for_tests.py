@@ -1,0 +1,54 @@
+"""Tiny envs for the integration tests, registered on import so that the CLI can reach them as
+`envs_for_tests:ThermorlTest/<Name>-v0` (the `module:EnvId` form)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+
+class SignEnv(gym.Env):
+    """Reward 1 when the action matches the sign of obs[0]. Episodes last `length` steps.
+    With `nan_after=K`, the K-th call to step() (counted over the env's life) returns a NaN
+    observation."""
+
+    metadata: dict = {"render_modes": []}
+
+    def __init__(self, length: int = 16, nan_after: int | None = None):
+        self.observation_space = spaces.Box(-1.0, 1.0, (3,), np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.length, self.nan_after = length, nan_after
+        self.steps_taken = 0  # step() calls over the env's life, across episodes
+        self._t = 0
+        self._obs = np.zeros(3, np.float32)
+
+    def _new_obs(self) -> np.ndarray:
+        self._obs = self.np_random.uniform(-1, 1, 3).astype(np.float32)
+        return self._obs.copy()
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._t = 0
+        return self._new_obs(), {}
+
+    def step(self, action):
+        reward = float(int(action) == int(self._obs[0] > 0))
+        self._t += 1
+        self.steps_taken += 1
+        obs = self._new_obs()
+        if self.nan_after is not None and self.steps_taken >= self.nan_after:
+            obs = np.full(3, np.nan, np.float32)
+        return obs, reward, False, self._t >= self.length, {}
+
+
+TINY_ID = "ThermorlTest/Sign-v0"
+NAN_ID = "ThermorlTest/NaNObs-v0"
+NAN_AFTER = 40  # step() calls per env before the NaN observation
+
+if TINY_ID not in gym.registry:
+    gym.register(TINY_ID, entry_point=SignEnv, kwargs={"length": 16})
+if NAN_ID not in gym.registry:
+    # Episodes far longer than the test runs, so every step() is a vector step (no resets) and
+    # the NaN arrives at exactly global step NAN_AFTER * num_envs.
+    gym.register(NAN_ID, entry_point=SignEnv, kwargs={"length": 10_000, "nan_after": NAN_AFTER})

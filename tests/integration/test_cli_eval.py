@@ -1,0 +1,63 @@
+"""`thermorl eval`: JSON output, its modes and checkpoint choice."""
+
+from __future__ import annotations
+
+import json
+import math
+
+
+def one_json_line(out: str) -> dict:
+    lines = out.splitlines()
+    assert len(lines) == 1, out
+    return json.loads(lines[0])
+
+
+def test_eval_json_prints_one_line(run_cli, cartpole_run):
+    r = run_cli("eval", cartpole_run, "--json", "--episodes", "3")
+    assert r.rc == 0, r
+    ev = one_json_line(r.out)
+    assert set(ev) == {"mean_return", "std_return", "episodes"}
+    assert ev["episodes"] == 3
+    assert 1 <= ev["mean_return"] <= 500 and ev["std_return"] >= 0
+    assert "Traceback" not in r.err
+
+
+def test_eval_reproduces_the_final_eval(run_cli, it, cartpole_run):
+    """Same checkpoint, episodes and default seed as the run's final evaluation: same numbers."""
+    final = it.read_summary(cartpole_run)["final_eval"]
+    ev = one_json_line(run_cli("eval", cartpole_run, "--json", "--episodes",
+                               str(final["episodes"])).out)
+    assert ev["mean_return"] == final["mean_return"]
+    assert ev["std_return"] == final["std_return"]
+
+
+def test_eval_seed_is_reproducible(run_cli, cartpole_run):
+    a = one_json_line(run_cli("eval", cartpole_run, "--json", "--episodes", "3", "--seed", "5").out)
+    b = one_json_line(run_cli("eval", cartpole_run, "--json", "--episodes", "3", "--seed", "5").out)
+    assert a == b
+
+
+def test_eval_stochastic(run_cli, cartpole_run):
+    r = run_cli("eval", cartpole_run, "--json", "--episodes", "3", "--stochastic", "--seed", "1")
+    assert r.rc == 0, r
+    ev = one_json_line(r.out)
+    assert ev["episodes"] == 3 and math.isfinite(ev["mean_return"])
+    # the sampling generator comes from the checkpoint: the same command gives the same numbers
+    again = run_cli("eval", cartpole_run, "--json", "--episodes", "3", "--stochastic", "--seed", "1")
+    assert one_json_line(again.out) == ev
+    # and the human-readable line says which mode it used
+    text = run_cli("eval", cartpole_run, "--episodes", "2", "--stochastic")
+    assert text.rc == 0 and "stochastic" in text.out and "CartPole-v1" in text.out
+
+
+def test_eval_best_checkpoint_and_checkpoint_file(run_cli, cartpole_run):
+    r = run_cli("eval", cartpole_run, "--json", "--episodes", "2", "--checkpoint", "best")
+    assert r.rc == 0, r
+    assert one_json_line(r.out)["episodes"] == 2
+    text = run_cli("eval", cartpole_run, "--episodes", "2", "--checkpoint", "best")
+    assert "best.pt" in text.out
+    # a checkpoint file instead of a run directory
+    f = cartpole_run / "checkpoints" / "latest.pt"
+    r = run_cli("eval", f, "--json", "--episodes", "2")
+    assert r.rc == 0, r
+    assert one_json_line(r.out)["episodes"] == 2
