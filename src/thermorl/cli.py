@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which checkpoint of the run: latest (default) or best")
     e.add_argument("--seed", type=int, default=None, help="seed of the eval episodes")
     e.add_argument("--json", action="store_true", help="print one JSON line")
+    pl = sub.add_parser("plot", help="plot runs: return, and per head entropy vs target and "
+                        "coefficient", allow_abbrev=False)
+    pl.add_argument("runs", nargs="+", metavar="DIR", help="run directories, overlaid")
+    pl.add_argument("-o", "--output", metavar="FILE.png",
+                    help="where to write the PNG (default: DIR/plot.png of the first run)")
+    pl.add_argument("--labels", nargs="+", metavar="NAME", help="legend labels, one per run")
     return parser
 
 
@@ -191,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _unknown_flags(extra, parser)
         if args.command == "eval":
             return cmd_eval(args)
+        if args.command == "plot":
+            from .plot import plot_runs
+            print(plot_runs(args.runs, args.output, args.labels))
+            return 0
         parser.print_help()
         return 2
     except TrainingDiverged as e:

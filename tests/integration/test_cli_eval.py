@@ -61,3 +61,12 @@ def test_eval_best_checkpoint_and_checkpoint_file(run_cli, cartpole_run):
     r = run_cli("eval", f, "--json", "--episodes", "2")
     assert r.rc == 0, r
     assert one_json_line(r.out)["episodes"] == 2
+
+
+def test_plot_command_writes_a_png(run_cli, cartpole_run, tmp_path):
+    out = tmp_path / "p.png"
+    res = run_cli("plot", cartpole_run, cartpole_run, "-o", out, "--labels", "a", "b")
+    assert res.rc == 0, res.err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = run_cli("plot", tmp_path / "nope")
+    assert bad.rc == 2 and "thermorl: error:" in bad.err and "nope" in bad.err
