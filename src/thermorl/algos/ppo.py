@@ -66,12 +66,12 @@ class PPO(Algorithm):
         p = self.config.ppo
         batch = p.num_envs * p.num_steps
         num_updates = max(-(-total // batch), 1)
-        frac = 1.0 - min(self.updates, num_updates - 1) / num_updates  # 1 at start, > 0 at end
-        lr = p.learning_rate * (frac if p.anneal_lr else 1.0)
-        clip = p.clip_coef * (frac if p.anneal_clip else 1.0)
+        # 0 at the first update, (N-1)/N at the last: annealed values end small but nonzero
+        progress = min(self.updates, num_updates - 1) / num_updates
+        lr = p.learning_rate * (1.0 - progress if p.anneal_lr else 1.0)
+        clip = p.clip_coef * (1.0 - progress if p.anneal_clip else 1.0)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        progress = min(self.global_step / total, 1.0)
         t0 = time.perf_counter()
         self._collect()
         t1 = time.perf_counter()
@@ -84,8 +84,8 @@ class PPO(Algorithm):
         metrics.update({"diag/learning_rate": lr, "diag/clip_coef": clip,
                         "perf/sps": batch / (t2 - t0), "perf/collect_s": t1 - t0,
                         "perf/update_s": t2 - t1})
-        if self.recent_returns:
-            metrics["episode/return"] = float(np.mean(self.recent_returns))
+        if recent is not None:
+            metrics["episode/return"] = recent
             metrics["episode/length"] = float(np.mean(self.recent_lengths))
         return metrics
 
