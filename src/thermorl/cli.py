@@ -20,7 +20,7 @@ from . import checkpoint
 from .algos import PPO
 from .algos.base import TrainingInterrupted
 from .config import Config
-from .config_io import field_paths, resolve
+from .config_io import structured_prefix, field_paths, resolve
 from .envs import check_env_id
 from .errors import ThermorlError, TrainingDiverged
 from .presets import preset_for
@@ -94,6 +94,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _structured_flags(extra: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Flags that reach inside a mapping field (`--entropy.heads.fire.mode fixed`), which
+    argparse cannot list; returns them as overrides, and what is left over."""
+    found: dict[str, str] = {}
+    rest: list[str] = []
+    valid = list(field_paths())
+    i = 0
+    while i < len(extra):
+        arg = extra[i]
+        key, eq, value = arg[2:].partition("=")
+        if arg.startswith("--") and structured_prefix(key.replace("-", "_"), valid):
+            if not eq:
+                if i + 1 >= len(extra):
+                    raise ThermorlError(f"option {arg!r} needs a value")
+                value, i = extra[i + 1], i + 1
+            found[key] = value
+        else:
+            rest.append(arg)
+        i += 1
+    return found, rest
+
+
 def _unknown_flags(extra: Sequence[str], parser: argparse.ArgumentParser) -> None:
     flags = [a.split("=")[0] for a in extra if a.startswith("-")]
     if not extra:
@@ -140,12 +162,13 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if (run_dir / "checkpoints").exists():
             raise ThermorlError(f"run directory {str(run_dir)!r} already holds a run; continue "
                                 f"it with: thermorl train --resume {run_dir}")
+        # built first: settings checked against the env's spaces fail before anything is said
+        algo = ALGOS[cfg.algo](cfg.env_id, cfg, run_dir=run_dir)
         _say(f"thermorl: {cfg.algo} on {cfg.env_id} for {cfg.total_timesteps:,} steps, seed "
              f"{cfg.seed} -> {run_dir}")
         if preset:
             shown = ", ".join(f"{k}={v}" for k, v in _flatten(preset_for(preset, cfg.env_id)[1]))
             _say(f"thermorl: preset {preset}: {shown} (override any with --SECTION.FIELD)")
-        algo = ALGOS[cfg.algo](cfg.env_id, cfg, run_dir=run_dir)
     try:
         algo.learn()
     except TrainingInterrupted as e:
@@ -192,7 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             argv = ["train", *argv]  # `thermorl` alone trains, as does `thermorl --seed 3`
         args, extra = parser.parse_known_args(argv)
         if args.command == "train":
+            deep, extra = _structured_flags(extra)
             _unknown_flags(extra, parser._subparsers._group_actions[0].choices["train"])
+            for key, value in deep.items():
+                setattr(args, f"cfg:{key}", value)
             return cmd_train(args, parser)
         _unknown_flags(extra, parser)
         if args.command == "eval":

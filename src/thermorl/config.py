@@ -65,6 +65,13 @@ class PolicyConfig:
                                              "a learned per-dimension parameter")
     log_std_min: float = param(-5.0, "lower bound of a Gaussian head's log-std")
     log_std_max: float = param(2.0, "upper bound of a Gaussian head's log-std")
+    squash: bool = param(False, "tanh-squash bounded Gaussian heads onto their box instead of "
+                                "clipping the sample when it is sent")
+    parameterized: dict = param({}, "parameterized actions: {selector_head: {option: "
+                                    "parameter_head}}; only the chosen option's parameter head "
+                                    "counts in the log-prob and entropy",
+                                parse=lambda v, path: _parameterized(v, path),
+                                accepts="{selector_head: {option_index: parameter_head, ...}}")
 
 
 def _schedule(value: Any, path: str) -> Any:
@@ -116,6 +123,28 @@ class HeadEntropyConfig:
     coef_max: float | None = param(None, "bound on the coefficient's magnitude", gt=0)
     plateau: Any = param(None, "lower the target when returns plateau", parse=_plateau,
                          accepts="{patience: K, factor: F, floor: V}")
+
+
+def _parameterized(value: Any, path: str) -> Any:
+    from .errors import ConfigError
+    form = "{selector_head: {option_index: parameter_head, ...}}"
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: expected {form}, got {value!r}")
+    out: dict = {}
+    for sel, options in value.items():
+        if not isinstance(options, dict) or not options:
+            raise ConfigError(f"{path}.{sel}: expected {{option_index: parameter_head}}, got "
+                              f"{options!r}")
+        out[str(sel)] = {}
+        for k, head in options.items():
+            try:
+                idx = int(k)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{path}.{sel}: option {k!r} is not an integer index") from None
+            if not isinstance(head, str):
+                raise ConfigError(f"{path}.{sel}.{k}: expected a head name, got {head!r}")
+            out[str(sel)][idx] = head
+    return out
 
 
 def _heads(value: Any, path: str) -> Any:

@@ -165,7 +165,7 @@ def merge(cfg: Any, data: Mapping[str, Any], prefix: str = "") -> Any:
     return dataclasses.replace(cfg, **changes)
 
 
-def _structured_prefix(key: str, valid: list[str]) -> str | None:
+def structured_prefix(key: str, valid: list[str]) -> str | None:
     """The field a deeper key lands in ('entropy.heads.fire.mode' -> 'entropy.heads'), if that
     field holds a mapping or a structured value."""
     parts = key.split(".")
@@ -183,7 +183,7 @@ def nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
     valid = list(field_paths())
     for key, value in dotted.items():
         key = key.replace("-", "_")
-        if key not in valid and _structured_prefix(key, valid) is None:
+        if key not in valid and structured_prefix(key, valid) is None:
             raise _unknown(key, valid)
         if isinstance(value, str) and not (key in valid and field_type(key) is str):
             try:

@@ -50,7 +50,7 @@ def test_schedule_errors(bad, match):
 
 def test_targets_to_nats_closed_forms():
     assert targets.to_nats("fraction", 0.5, CAT5) == pytest.approx(0.5 * math.log(5))
-    assert targets.to_nats("fraction", 1.0, CAT5, n_valid=3) == pytest.approx(math.log(3))
+    assert targets.to_nats("fraction", 1.0, CAT5, max_entropy=math.log(3)) == pytest.approx(math.log(3))
     assert targets.to_nats("std", 0.3, GAUSS3) == pytest.approx(
         3 * 0.5 * math.log(2 * math.pi * math.e * 0.3**2))
     assert targets.to_nats("nats", -1.5, GAUSS3) == -1.5

@@ -16,8 +16,8 @@ def test_heads_from_plain_spaces():
     assert head_specs(gym.spaces.Discrete(3, start=1))["action"].n == 3
     s = head_specs(gym.spaces.Box(-1, 1, (2, 3)))["action"]
     assert s.kind == "gaussian" and s.dim == 6
-    with pytest.raises(EnvError, match="MultiBinary.*accepted: Discrete"):
-        head_specs(gym.spaces.MultiBinary(3))
+    with pytest.raises(EnvError, match="Text.*accepted: Discrete"):
+        head_specs(gym.spaces.Text(5))
 
 
 def test_actions_clipped_only_for_env_and_offset_by_start():

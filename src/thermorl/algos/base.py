@@ -20,8 +20,10 @@ import torch
 from .. import checkpoint
 from ..config import Config
 from ..config_io import from_dict, to_yaml
-from ..envs import EnvSource, head_specs, make_vector_env
-from ..envs.spaces import obs_dim, to_env
+from ..envs import EnvSource, make_vector_env
+from ..envs.masks import read_masks
+from ..envs.parameterized import used_when
+from ..envs.spaces import ActionLayout, ObsLayout
 from ..errors import ThermorlError, TrainingDiverged
 from ..logging import RunLogger
 from ..normalize import ObsNormalizer
@@ -29,6 +31,15 @@ from ..progress import ProgressBar
 from .evaluate import run_episodes
 
 RECENT_EPISODES = 20  # episode/return is the mean over this many most recent episodes
+
+
+def _first(action: Any) -> Any:
+    """The first env's action out of a batched (possibly nested) action."""
+    if isinstance(action, dict):
+        return {k: _first(v) for k, v in action.items()}
+    if isinstance(action, tuple):
+        return tuple(_first(v) for v in action)
+    return action[0]
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -64,8 +75,11 @@ class Algorithm:
         self.envs = make_vector_env(self.env_source, self.num_envs, cfg.env_kwargs)
         self.obs_space = self.envs.single_observation_space
         self.action_space = self.envs.single_action_space
-        self.heads = head_specs(self.action_space)
-        self.obs_dim = obs_dim(self.obs_space)
+        self.action_layout = ActionLayout(self.action_space, squash=cfg.policy.squash)
+        self.heads = self.action_layout.heads
+        self.used_when = used_when(cfg.policy.parameterized, self.heads)
+        self.obs_layout = ObsLayout(self.obs_space)
+        self.obs_dim = self.obs_layout.dim
         self.obs_norm = (ObsNormalizer((self.obs_dim,), cfg.ppo.clip_obs)
                          if self._norm_obs else None)
         # The run's own generators, so its randomness does not depend on other torch users.
@@ -80,6 +94,7 @@ class Algorithm:
         self.final_eval: dict[str, Any] | None = None
         self._eval_envs: gym.vector.VectorEnv | None = None
         self._obs: np.ndarray | None = None
+        self._cur_masks: dict[str, torch.Tensor] = {}
         self._stop = False
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.logger = RunLogger(self.run_dir, cfg.log.tensorboard)
@@ -100,9 +115,16 @@ class Algorithm:
         raise NotImplementedError
 
     # -- observations and actions ---------------------------------------------------------
-    def _prep_obs(self, obs: np.ndarray, update: bool) -> np.ndarray:
-        obs = np.asarray(obs, np.float32).reshape(obs.shape[0], -1)
-        return self.obs_norm(obs, update) if self.obs_norm is not None else obs
+    def _prep_obs(self, obs: Any, update: bool) -> np.ndarray:
+        """Flatten, check, and (optionally) normalize a batch of env observations."""
+        flat = self.obs_layout.flatten(obs)
+        self._check_finite("observation", flat)
+        return self.obs_norm(flat, update) if self.obs_norm is not None else flat
+
+    def _masks(self, info: Any, obs: Any) -> dict[str, torch.Tensor]:
+        n = self.obs_layout.flatten(obs).shape[0] if isinstance(obs, dict) else len(obs)
+        return {k: torch.as_tensor(m, device=self.device)
+                for k, m in read_masks(info, obs, self.heads, n, self.global_step).items()}
 
     def _check_finite(self, what: str, x: np.ndarray) -> None:
         if not np.isfinite(x).all():
@@ -118,17 +140,26 @@ class Algorithm:
         return "; no checkpoint had been saved yet"
 
     @torch.inference_mode()
-    def predict(self, obs: np.ndarray, deterministic: bool = True,
-                generator: torch.Generator | None = None) -> np.ndarray:
-        """The env action for one observation, or a batch of them. Stochastic actions draw from
-        `generator` (default: the run's sampling generator)."""
-        obs = np.asarray(obs, np.float32)
-        single = obs.shape == self.obs_space.shape
-        batch = self._prep_obs(obs[None] if single else obs, update=False)
-        dist = self.policy.dist(torch.as_tensor(batch, device=self.device))
+    def predict(self, obs: Any, deterministic: bool = True,
+                generator: torch.Generator | None = None, action_mask: Any = None) -> Any:
+        """The env action for one observation, or a batch of them. `action_mask` is what the env
+        gave in `info["action_mask"]` (a Dict observation's own `action_mask` is read too).
+        Stochastic actions draw from `generator` (default: the run's sampling generator)."""
+        single = self.obs_layout.single(obs)
+        if single:
+            obs = self.obs_layout.batch(obs)
+            if action_mask is not None:
+                action_mask = ({k: np.asarray(v)[None] for k, v in action_mask.items()}
+                               if isinstance(action_mask, dict) else np.asarray(action_mask)[None])
+        info = {} if action_mask is None else {"action_mask": action_mask}
+        masks = self._masks(info, obs)
+        batch = self._prep_obs(obs, update=False)
+        dist = self.policy.dist(torch.as_tensor(batch, device=self.device), masks)
         acts = dist.mode() if deterministic else dist.sample(generator or self.sample_gen)
-        env_act = to_env({k: v.cpu().numpy() for k, v in acts.items()}, self.heads)
-        return env_act[0] if single else env_act
+        env_act = self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()})
+        if not single:
+            return env_act
+        return _first(env_act)
 
     def evaluate(self, episodes: int | None = None, deterministic: bool | None = None,
                  seed: int | None = None) -> dict[str, Any]:
@@ -142,8 +173,10 @@ class Algorithm:
         seed = self.config.seed + 10_000 if seed is None else seed
         # its own generator: a stochastic evaluation must not shift the training's samples
         gen = torch.Generator(self.device).manual_seed(seed)
-        returns, lengths = run_episodes(self._eval_envs,
-                                        lambda o: self.predict(o, det, gen), episodes, seed=seed)
+        def act(obs: Any, info: Any) -> Any:
+            return self.predict(obs, det, gen, info.get("action_mask"))
+
+        returns, lengths = run_episodes(self._eval_envs, act, episodes, seed=seed)
         return {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
                 "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
                 "returns": returns.tolist()}
@@ -157,9 +190,9 @@ class Algorithm:
         eval_every = cfg.eval.freq if cfg.eval.freq is not None else max(total // 10, 1)
         next_eval = (self.global_step // eval_every + 1) * eval_every if eval_every else None
         if self._obs is None:
-            obs, _ = self.envs.reset(seed=cfg.seed + self.global_step)
-            self._check_finite("observation", np.asarray(obs))
+            obs, info = self.envs.reset(seed=cfg.seed + self.global_step)
             self._obs = self._prep_obs(obs, update=True)
+            self._cur_masks = self._masks(info, obs)
         bar = ProgressBar(total, f"{cfg.env_id} {self.algo_name}", cfg.log.progress)
         try:
             with self._catch_sigint():

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
 
 
-def run_episodes(envs: gym.vector.VectorEnv, act: Callable[[np.ndarray], np.ndarray],
+def run_episodes(envs: gym.vector.VectorEnv, act: Callable[[Any, dict], Any],
                  episodes: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Returns and lengths of `episodes` episodes, split as evenly as possible across the envs so
     that short episodes do not crowd out long ones (which would bias the mean)."""
@@ -18,10 +18,10 @@ def run_episodes(envs: gym.vector.VectorEnv, act: Callable[[np.ndarray], np.ndar
     ret, length = np.zeros(n), np.zeros(n, int)
     returns: list[float] = []
     lengths: list[int] = []
-    obs, _ = envs.reset(seed=seed)
+    obs, info = envs.reset(seed=seed)
     prev_end = np.zeros(n, bool)
     while (done_count < targets).any():
-        obs, reward, term, trunc, _ = envs.step(act(obs))
+        obs, reward, term, trunc, info = envs.step(act(obs, info))
         real = ~prev_end  # next-step autoreset: the step after an end only resets
         ret += np.where(real, reward, 0.0)
         length += real

@@ -19,7 +19,7 @@ from ..config_io import resolve
 from ..envs import EnvSource
 from ..entropy import EntropyControl
 from ..entropy.resolve import head_settings
-from ..envs.spaces import to_env
+from ..envs.masks import log_valid
 from ..errors import TrainingDiverged
 from ..losses import (approx_kl, clip_fraction, clipped_surrogate, entropy_loss,
                       explained_variance, masked_mean, masked_normalize, value_loss)
@@ -50,7 +50,8 @@ class PPO(Algorithm):
         super().__init__(env, config, run_dir)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            self.policy = ActorCritic(self.obs_dim, self.heads, config.policy).to(self.device)
+            self.policy = ActorCritic(self.obs_dim, self.heads, config.policy,
+                                      self.used_when).to(self.device)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=p.learning_rate, eps=1e-5)
         self.entropy = EntropyControl(head_settings(config.entropy, self.heads, p.ent_coef),
                                       self.heads)
@@ -94,9 +95,11 @@ class PPO(Algorithm):
         p, buf, dev = self.config.ppo, self.buffer, self.device
         for t in range(p.num_steps):
             obs = torch.as_tensor(self._obs, device=dev)
-            dist, value = self.policy(obs)
+            dist, value = self.policy(obs, self._cur_masks)
             action = dist.sample(self.sample_gen)
             buf.obs[t] = obs
+            if self._cur_masks or buf.action_masks:
+                buf.store_masks(t, self._cur_masks)
             buf.values[t] = value
             buf.log_probs[t] = dist.log_prob(action)
             for name, a in action.items():
@@ -105,10 +108,9 @@ class PPO(Algorithm):
             # its action is ignored, so it is not a transition to learn from.
             real = ~self._prev_end
             buf.valid[t] = torch.as_tensor(real, device=dev)
-            env_action = to_env({k: a.cpu().numpy() for k, a in action.items()}, self.heads)
-            next_obs, reward, term, trunc, _ = self.envs.step(env_action)
+            env_action = self.action_layout.to_env({k: a.cpu().numpy() for k, a in action.items()})
+            next_obs, reward, term, trunc, info = self.envs.step(env_action)
             self.global_step += p.num_envs
-            self._check_finite("observation", next_obs)
             self._check_finite("reward", np.asarray(reward))
             end = term | trunc
             self._track_episodes(reward, end, real)
@@ -119,6 +121,7 @@ class PPO(Algorithm):
             buf.episode_end[t] = torch.as_tensor(end, device=dev)
             self._prev_end = end
             self._obs = self._prep_obs(next_obs, update=True)
+            self._cur_masks = self._masks(info, next_obs)
         last_value = self.policy.value(torch.as_tensor(self._obs, device=dev))
         buf.compute_returns(last_value, p.gamma, p.gae_lambda)
 
@@ -134,31 +137,43 @@ class PPO(Algorithm):
     def _update(self, clip: float, progress: float) -> dict[str, float]:
         p, buf = self.config.ppo, self.buffer
         heads = list(self.heads)
+        masked = [h for h in heads if h in buf.action_masks]
         keys = [*LOSS_TERMS, "diag/approx_kl", "diag/clip_fraction", "diag/grad_norm",
                 *(f"entropy/{h}" for h in heads)]
         sums = dict.fromkeys(keys, 0.0)
-        n_mb = 0
+        counts = dict.fromkeys(keys, 0)
         stopped_early = False
         epochs = 0
         params = list(self.policy.parameters())
         for epochs in range(1, p.update_epochs + 1):
             for mb in buf.minibatches(p.num_minibatches, self.shuffle_gen):
-                dist, value = self.policy(mb.obs)
+                dist, value = self.policy(mb.obs, mb.action_masks)
                 log_ratio = dist.log_prob(mb.actions) - mb.log_probs
                 ratio = log_ratio.exp()
                 adv = masked_normalize(mb.advantages, mb.mask) if p.norm_adv else mb.advantages
                 entropies = dist.entropy()
+                # a parameter head's entropy counts only where its option was chosen
+                usage = dist.usage(mb.actions)
+                head_mask = {h: mb.mask * usage[h] if h in usage else mb.mask for h in heads}
                 pg_loss = clipped_surrogate(ratio, adv, clip, mb.mask)
                 v_loss = value_loss(value, mb.returns, mb.values,
                                     clip if p.clip_vloss else None, mb.mask)
-                ent_loss = entropy_loss(entropies, self.entropy.coefs(progress), mb.mask)
+                ent_loss = entropy_loss(entropies, self.entropy.coefs(progress), head_mask)
                 loss = pg_loss + p.vf_coef * v_loss + ent_loss
                 with torch.no_grad():
                     kl = approx_kl(log_ratio, mb.mask)
+                    used = [head_mask[h].sum() for h in heads]
+                    max_ent = [masked_mean(log_valid(mb.action_masks[h], self.heads[h]),
+                                           head_mask[h]) for h in masked]
                     stats = torch.stack([pg_loss, v_loss, ent_loss, kl,
                                          clip_fraction(ratio, clip, mb.mask),
-                                         *(masked_mean(entropies[h], mb.mask) for h in heads)])
-                values = stats.tolist()  # one host sync per minibatch, for all checks and logs
+                                         *(masked_mean(entropies[h], head_mask[h]) for h in heads),
+                                         *used, *max_ent])
+                raw = stats.tolist()  # one host sync per minibatch, for all checks and logs
+                k = len(heads)
+                ent_vals = [v if n > 0 else float("nan")  # a head unused in this minibatch
+                            for v, n in zip(raw[5:5 + k], raw[5 + k:5 + 2 * k])]
+                values = raw[:5] + ent_vals
                 for name, v in zip(LOSS_TERMS, values):
                     if not np.isfinite(v):
                         raise TrainingDiverged(
@@ -168,19 +183,22 @@ class PPO(Algorithm):
                     stopped_early = True  # this minibatch moved too far: skip its step
                     break
                 # the controllers see this minibatch's entropy (detached) after it is used
-                self.entropy.observe(dict(zip(heads, values[5:])), progress)
+                self.entropy.observe(dict(zip(heads, ent_vals)), progress,
+                                     dict(zip(masked, raw[5 + 2 * k:])))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = (torch.nn.utils.clip_grad_norm_(params, p.max_grad_norm)
                              if p.max_grad_norm > 0 else torch.zeros(()))
                 self.optimizer.step()
                 self.policy.project_()
-                for k, v in zip(keys, values[:5] + [float(grad_norm)] + values[5:]):
-                    sums[k] += v
-                n_mb += 1
+                for key, v in zip(keys, values[:5] + [float(grad_norm)] + values[5:]):
+                    if v == v:  # NaN: a head unused in this minibatch adds nothing
+                        sums[key] += v
+                        counts[key] += 1
             if stopped_early:
                 break
-        out = {k: v / max(n_mb, 1) for k, v in sums.items()}
+        out = {key: v / max(counts[key], 1) for key, v in sums.items()}
+        n_mb = counts["loss/policy"]
         out["diag/epochs"] = float(epochs)
         out["diag/minibatches"] = float(n_mb)
         out["diag/explained_variance"] = float(explained_variance(

@@ -23,6 +23,7 @@ class Batch:
     advantages: Tensor
     returns: Tensor
     mask: Tensor
+    action_masks: dict[str, Tensor]
 
 
 class RolloutBuffer:
@@ -34,12 +35,27 @@ class RolloutBuffer:
         def z(*shape: int, dtype: torch.dtype = torch.float32) -> Tensor:
             return torch.zeros(shape, dtype=dtype, device=device)
 
+        self.heads, self.device = heads, device
         self.obs = z(T, N, obs_dim)
-        self.actions = {name: (z(T, N, dtype=torch.long) if s.kind == "categorical"
-                               else z(T, N, s.dim)) for name, s in heads.items()}
+        self.actions = {name: (z(T, N, dtype=torch.long) if s.kind == "categorical" else
+                               z(T, N, len(s.nvec), dtype=torch.long) if s.discrete else
+                               z(T, N, s.dim)) for name, s in heads.items()}
+        # a head's action masks are stored from the first time the env masks it
+        self.action_masks: dict[str, Tensor] = {}
         self.log_probs, self.values, self.rewards = z(T, N), z(T, N), z(T, N)
         self.terminated, self.episode_end, self.valid = z(T, N), z(T, N), z(T, N)
         self.advantages, self.returns = z(T, N), z(T, N)
+
+    def store_masks(self, t: int, masks: Mapping[str, Tensor]) -> None:
+        for name in self.action_masks.keys() | masks.keys():
+            if name not in self.action_masks:
+                self.action_masks[name] = torch.ones(
+                    (self.T, self.N, self.heads[name].n_logits), dtype=torch.bool,
+                    device=self.device)
+            if name in masks:
+                self.action_masks[name][t] = masks[name]
+            else:
+                self.action_masks[name][t] = True
 
     def compute_returns(self, last_value: Tensor, gamma: float, lam: float) -> None:
         """GAE over the rollout; with next-step autoreset, V(s'_t) is simply values[t + 1]."""
@@ -55,7 +71,8 @@ class RolloutBuffer:
         obs, lp, v = flat(self.obs), flat(self.log_probs), flat(self.values)
         adv, ret, mask = flat(self.advantages), flat(self.returns), flat(self.valid)
         acts = {k: flat(a) for k, a in self.actions.items()}
+        am = {k: flat(m) for k, m in self.action_masks.items()}
         for start in range(0, n, size):
             idx = perm[start:start + size]
             yield Batch(obs[idx], {k: a[idx] for k, a in acts.items()}, lp[idx], v[idx],
-                        adv[idx], ret[idx], mask[idx])
+                        adv[idx], ret[idx], mask[idx], {k: m[idx] for k, m in am.items()})

@@ -5,8 +5,8 @@ hot loops). Every distribution reduces over its own event dimensions, so a head'
 the sum over its dimensions, and `Joint` sums log-probs over named heads.
 """
 
-from .categorical import Categorical
+from .categorical import Categorical, MultiCategorical
 from .composite import Joint
-from .gaussian import DiagGaussian
+from .gaussian import DiagGaussian, SquashedGaussian
 
-__all__ = ["Categorical", "DiagGaussian", "Joint"]
+__all__ = ["Categorical", "DiagGaussian", "Joint", "MultiCategorical", "SquashedGaussian"]

@@ -46,3 +46,36 @@ class Categorical:
 
     def mode(self) -> Tensor:
         return self.log_probs.argmax(-1)
+
+
+@dataclass(frozen=True)
+class MultiCategorical:
+    """Independent categoricals (MultiDiscrete, MultiBinary): log-prob and entropy are sums over
+    the dimensions, so the head's entropy is the sum of its parts'."""
+
+    parts: tuple[Categorical, ...]
+
+    @staticmethod
+    def from_logits(logits: Tensor, nvec: tuple[int, ...],
+                    mask: Tensor | None = None) -> "MultiCategorical":
+        """`logits`, `mask`: [..., sum(nvec)], the dimensions' blocks side by side."""
+        if mask is not None and mask.shape != logits.shape:
+            raise ValueError(f"action mask has shape {tuple(mask.shape)}, logits have "
+                             f"{tuple(logits.shape)}")
+        chunks = logits.split(list(nvec), dim=-1)
+        masks = mask.split(list(nvec), dim=-1) if mask is not None else (None,) * len(nvec)
+        return MultiCategorical(tuple(Categorical.from_logits(c, m)
+                                      for c, m in zip(chunks, masks)))
+
+    def log_prob(self, action: Tensor) -> Tensor:
+        """[..., k] integer actions -> [...]."""
+        return sum(p.log_prob(action[..., i]) for i, p in enumerate(self.parts))  # type: ignore[return-value]
+
+    def entropy(self) -> Tensor:
+        return sum(p.entropy() for p in self.parts)  # type: ignore[return-value]
+
+    def sample(self, generator: torch.Generator | None = None) -> Tensor:
+        return torch.stack([p.sample(generator) for p in self.parts], dim=-1)
+
+    def mode(self) -> Tensor:
+        return torch.stack([p.mode() for p in self.parts], dim=-1)

@@ -1,13 +1,18 @@
-"""Named action heads as one joint distribution.
+"""Named action heads as one joint distribution, with parameterized heads.
 
 A plain `Discrete` or `Box` space is a single head named `action`. The joint log-prob is the sum
 over heads (so PPO's ratio is the joint one); entropy stays per head, keyed by head name, so each
 head can get its own coefficient or temperature.
+
+Parameterized actions (P-DQN, H-PPO): a discrete *selector* head chooses an option, and option k
+uses its own parameter head. The env receives every head, but only the chosen option's parameter
+head is part of the action taken: the others count neither in the log-prob nor in their head's
+entropy for that sample (`usage`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Protocol
 
 import torch
@@ -24,16 +29,27 @@ class HeadDistribution(Protocol):
 @dataclass(frozen=True)
 class Joint:
     heads: Mapping[str, HeadDistribution]
+    # parameter head -> (selector head, option index that uses it)
+    used_when: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+    def usage(self, actions: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """1.0 where a parameter head's option was chosen, 0.0 elsewhere; only for the
+        parameter heads (every other head is always used)."""
+        return {h: (actions[sel] == k).to(torch.float32) for h, (sel, k) in self.used_when.items()}
 
     def log_prob(self, actions: Mapping[str, Tensor]) -> Tensor:
+        use = self.usage(actions)
         total = None
         for name, dist in self.heads.items():
             lp = dist.log_prob(actions[name])
+            if name in use:
+                lp = lp * use[name]
             total = lp if total is None else total + lp
         assert total is not None, "a joint distribution needs at least one head"
         return total
 
     def entropy(self) -> dict[str, Tensor]:
+        """Each head's entropy per sample (weight parameter heads by `usage` when averaging)."""
         return {name: dist.entropy() for name, dist in self.heads.items()}
 
     def sample(self, generator: torch.Generator | None = None) -> dict[str, Tensor]:

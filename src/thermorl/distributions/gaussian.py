@@ -46,3 +46,56 @@ class DiagGaussian:
 
     def mode(self) -> Tensor:
         return self.mean
+
+
+def _gauss_hermite(k: int) -> tuple[Tensor, Tensor]:
+    """Nodes and weights with sum_j w_j f(z_j) ~ E[f(z)], z ~ N(0, 1)."""
+    import numpy as np
+
+    z, w = np.polynomial.hermite_e.hermegauss(k)
+    return torch.tensor(z, dtype=torch.float32), torch.tensor(w / w.sum(), dtype=torch.float32)
+
+
+_GH_NODES, _GH_WEIGHTS = _gauss_hermite(32)
+
+
+def _log_one_minus_tanh_sq(u: Tensor) -> Tensor:
+    """log(1 - tanh(u)^2) = 2 * (log 2 - u - softplus(-2u)), stable for large |u|."""
+    return 2.0 * (math.log(2.0) - u - torch.nn.functional.softplus(-2.0 * u))
+
+
+@dataclass(frozen=True)
+class SquashedGaussian:
+    """u ~ N(mean, std), and the env receives a = low + (tanh(u) + 1) * (high - low) / 2.
+
+    Actions (stored, sampled, passed to `log_prob`) are the pre-squash u, so PPO's ratio is the
+    Gaussian one (the Jacobian cancels in it). `log_prob` still includes the Jacobian, so it is
+    the density of a. `entropy` is the entropy of a, the action the env actually receives:
+
+        H(a) = sum_i [ H(u_i) + log((high_i - low_i) / 2) + E_z[log(1 - tanh(mu_i + s_i z)^2)] ]
+
+    with the expectation over z ~ N(0, 1) taken by 32-point Gauss-Hermite quadrature: exact for
+    the elementwise squash up to quadrature error, deterministic, and differentiable in mu, s.
+    """
+
+    mean: Tensor
+    log_std: Tensor
+    half_range: Tensor  # [d]
+
+    def log_prob(self, action: Tensor) -> Tensor:
+        base = DiagGaussian(self.mean, self.log_std).log_prob(action)
+        return base - (torch.log(self.half_range) + _log_one_minus_tanh_sq(action)).sum(-1)
+
+    def entropy(self) -> Tensor:
+        h_u = DiagGaussian(self.mean, self.log_std).entropy()
+        z = _GH_NODES.to(self.mean.device, self.mean.dtype)
+        w = _GH_WEIGHTS.to(self.mean.device, self.mean.dtype)
+        u = self.mean.unsqueeze(-1) + self.log_std.exp().unsqueeze(-1) * z  # [..., d, K]
+        jac = (_log_one_minus_tanh_sq(u) * w).sum(-1)  # E_z per dimension
+        return h_u + (torch.log(self.half_range) + jac).sum(-1)
+
+    def sample(self, generator: torch.Generator | None = None) -> Tensor:
+        return DiagGaussian(self.mean, self.log_std).sample(generator)
+
+    def mode(self) -> Tensor:
+        return self.mean

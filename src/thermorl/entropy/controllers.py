@@ -54,6 +54,7 @@ class HeadController:
         self.name, self.spec, self.s = name, spec, s
         self.scale = targets.scale(spec)
         self.target_override: float | None = None  # nats, from set_target()
+        self.max_entropy: float | None = None  # under the latest action masks, if any
         self.plateau_mult = 1.0
         self.best_return = -math.inf
         self.smoothed_return: float | None = None
@@ -92,11 +93,15 @@ class HeadController:
         if self.target_override is not None:
             return self.target_override
         t = self.s.target
-        return targets.to_nats(t.unit, t.value(progress) * self.plateau_mult, self.spec)
+        return targets.to_nats(t.unit, t.value(progress) * self.plateau_mult, self.spec,
+                               self.max_entropy)
 
     # -- learning the coefficient ---------------------------------------------------------
-    def observe(self, entropy: float, progress: float) -> None:
-        """One minibatch's mean entropy of this head (detached), for a learned coefficient."""
+    def observe(self, entropy: float, progress: float, max_entropy: float | None = None) -> None:
+        """One minibatch's mean entropy of this head (detached), for a learned coefficient, and
+        the mean maximum entropy under its action masks (fraction targets follow it)."""
+        if max_entropy is not None and math.isfinite(max_entropy):
+            self.max_entropy = max_entropy
         if self.s.mode != "learned" or not math.isfinite(entropy):
             return
         err = (self.target(progress) - entropy) / self.scale
@@ -143,7 +148,7 @@ class HeadController:
             self.start_entropy = h
             return
         f = self.s.collapse_fraction
-        if self.spec.kind == "categorical":
+        if self.spec.discrete:
             low = h < f * self.start_entropy
         else:  # entropy of a Gaussian can be negative: compare per-dimension stds instead
             low = h < self.start_entropy + self.spec.dim * math.log(f)
@@ -186,15 +191,17 @@ class EntropyControl:
     def coefs(self, progress: float) -> dict[str, float]:
         return {h: c.coef(progress) for h, c in self.heads.items()}
 
-    def observe(self, entropies: Mapping[str, float], progress: float) -> None:
+    def observe(self, entropies: Mapping[str, float], progress: float,
+                max_entropies: Mapping[str, float] | None = None) -> None:
         for h, c in self.heads.items():
-            c.observe(entropies[h], progress)
+            c.observe(entropies[h], progress, (max_entropies or {}).get(h))
 
     def end_update(self, entropies: Mapping[str, float], progress: float,
                    episode_return: float | None) -> dict[str, float]:
         out: dict[str, float] = {}
         for h, c in self.heads.items():
-            c.end_update(entropies[h], episode_return)
+            if math.isfinite(entropies[h]):
+                c.end_update(entropies[h], episode_return)
             out[f"alpha/{h}"] = c.coef(progress)
             out[f"target_entropy/{h}"] = c.target(progress)
             if c.s.mode == "learned" or c.target_override is not None:

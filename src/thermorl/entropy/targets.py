@@ -50,21 +50,17 @@ def to_config(t: Target) -> Any:
     return "auto" if t.unit == "auto" else {t.unit: schedules.to_config(t.value)}
 
 
-def max_entropy(spec: HeadSpec) -> float | None:
-    """log n for a discrete head; None (unbounded) for a Gaussian."""
-    return math.log(spec.n) if spec.kind == "categorical" else None
-
-
 def scale(spec: HeadSpec) -> float:
-    """The nats that count as 'one unit' of error for a head: log n, or one nat per dimension.
-    Controller gains act on errors divided by this, so one set of gains fits heads of any size."""
-    return math.log(spec.n) if spec.kind == "categorical" else float(spec.dim)
+    """The nats that count as 'one unit' of error for a head: its maximum entropy (log n), or
+    one nat per dimension. Controller gains act on errors divided by this, so one set of gains
+    fits heads of any size."""
+    return spec.max_entropy if spec.discrete else float(spec.dim)
 
 
 def resolve_auto(t: Target, spec: HeadSpec) -> Target:
     if t.unit != "auto":
         return t
-    if spec.kind == "categorical":
+    if spec.discrete:
         return Target("fraction", schedules.constant(AUTO_FRACTION))
     half = (spec.high - spec.low) / 2 if spec.low is not None else None
     if half is None or not np.all(np.isfinite(half)):
@@ -75,21 +71,22 @@ def resolve_auto(t: Target, spec: HeadSpec) -> Target:
     return Target("std", schedules.constant(std))
 
 
-def to_nats(unit: str, v: float, spec: HeadSpec, n_valid: float | None = None) -> float:
+def to_nats(unit: str, v: float, spec: HeadSpec, max_entropy: float | None = None) -> float:
+    """`max_entropy`: the head's maximum under its action masks (mean log n_valid), if masked."""
     if unit == "nats":
         return v
     if unit == "fraction":
-        return v * math.log(n_valid if n_valid is not None else spec.n)
+        return v * (max_entropy if max_entropy is not None else spec.max_entropy)
     return spec.dim * (HALF_LOG_2PIE + math.log(v))
 
 
 def check(t: Target, spec: HeadSpec, head: str, path: str) -> None:
     """Impossible targets are errors naming the head, the value and the valid range."""
-    kind = "discrete" if spec.kind == "categorical" else "Gaussian"
-    if t.unit == "fraction" and spec.kind != "categorical":
+    kind = "discrete" if spec.discrete else "Gaussian"
+    if t.unit == "fraction" and not spec.discrete:
         raise ConfigError(f"{path}: head {head!r} is Gaussian; a fraction target is for discrete "
                           f"heads; use {{std: V}} or {{nats: V}}")
-    if t.unit == "std" and spec.kind != "gaussian":
+    if t.unit == "std" and spec.discrete:
         raise ConfigError(f"{path}: head {head!r} is discrete; a std target is for Gaussian "
                           f"heads; use {{fraction: V}} or {{nats: V}}")
     for v in t.value.values:
@@ -97,8 +94,8 @@ def check(t: Target, spec: HeadSpec, head: str, path: str) -> None:
             raise ConfigError(f"{path}: fraction {v} for head {head!r} is outside [0, 1]")
         if t.unit == "std" and not v > 0:
             raise ConfigError(f"{path}: std {v} for head {head!r} must be > 0")
-        if t.unit == "nats" and spec.kind == "categorical":
-            hi = math.log(spec.n)
+        if t.unit == "nats" and spec.discrete:
+            hi = spec.max_entropy
             if not 0 <= v <= hi:
                 raise ConfigError(f"{path}: target {v} nats for {kind} head {head!r} is outside "
-                                  f"its range [0, {hi:.4f}] (log {spec.n})")
+                                  f"its range [0, {hi:.4f}] (its maximum entropy)")

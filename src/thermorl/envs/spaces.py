@@ -1,9 +1,16 @@
-"""From gymnasium spaces to named action heads, and back to the actions an env accepts."""
+"""From gymnasium spaces to named action heads, and back to the actions an env accepts.
+
+A plain space is one head named `action`. `Dict` keys name heads and `Tuple` positions become
+`0`, `1`, ...; nested composites join names with `/` (`weapons/fire`). `MultiDiscrete` and
+`MultiBinary` are one head each, a product of independent categoricals whose entropy is the sum
+over its dimensions, like a Gaussian head's.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import gymnasium as gym
 import numpy as np
@@ -11,51 +18,187 @@ import numpy as np
 from ..errors import EnvError
 
 SINGLE_HEAD = "action"
+SEP = "/"
 
 
 @dataclass(frozen=True)
 class HeadSpec:
-    """One action head: `categorical` with `n` choices (offset by `start`), or `gaussian` over
-    `dim` dimensions with the env's bounds (actions are clipped to them only when sent)."""
+    """One action head.
+
+    - `categorical`: `n` choices, offset by `start` when sent;
+    - `multicategorical`: independent choices with sizes `nvec` (offsets `starts`; `binary` for
+      MultiBinary), sent in the env's `shape`;
+    - `gaussian`: `dim` dimensions with the env's bounds; clipped to them only when sent, or
+      with `squash` mapped through tanh onto them.
+    """
 
     kind: str
     n: int = 0
     start: int = 0
+    nvec: tuple[int, ...] = ()
+    starts: tuple[int, ...] = ()
+    binary: bool = False
     dim: int = 0
-    low: np.ndarray | None = None
-    high: np.ndarray | None = None
+    low: np.ndarray | None = field(default=None, compare=False)
+    high: np.ndarray | None = field(default=None, compare=False)
     shape: tuple[int, ...] = ()
+    squash: bool = False
+
+    @property
+    def discrete(self) -> bool:
+        return self.kind != "gaussian"
+
+    @property
+    def n_logits(self) -> int:
+        return self.n if self.kind == "categorical" else int(sum(self.nvec))
+
+    @property
+    def max_entropy(self) -> float | None:
+        """log n (sum of log n_i for a product head); None for an unbounded Gaussian."""
+        if self.kind == "categorical":
+            return math.log(self.n)
+        if self.kind == "multicategorical":
+            return float(sum(math.log(k) for k in self.nvec))
+        return None
+
+    @property
+    def bounded(self) -> bool:
+        return (self.low is not None and bool(np.all(np.isfinite(self.low)))
+                and bool(np.all(np.isfinite(self.high))))
 
 
-def head_specs(space: gym.Space) -> dict[str, HeadSpec]:
-    """A plain `Discrete` or `Box` space is one head named `action`."""
+def _leaf(space: gym.Space, name: str, squash: bool) -> HeadSpec:
     if isinstance(space, gym.spaces.Discrete):
-        return {SINGLE_HEAD: HeadSpec("categorical", n=int(space.n), start=int(space.start))}
+        if space.n < 1:
+            raise EnvError(f"action head {name!r}: Discrete space with {space.n} actions")
+        return HeadSpec("categorical", n=int(space.n), start=int(space.start))
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return HeadSpec("multicategorical", nvec=tuple(int(k) for k in space.nvec.reshape(-1)),
+                        starts=tuple(int(s) for s in space.start.reshape(-1)),
+                        shape=tuple(space.shape))
+    if isinstance(space, gym.spaces.MultiBinary):
+        k = int(np.prod(space.shape))
+        return HeadSpec("multicategorical", nvec=(2,) * k, starts=(0,) * k, binary=True,
+                        shape=tuple(np.atleast_1d(space.shape)))
     if isinstance(space, gym.spaces.Box) and np.issubdtype(space.dtype, np.floating):
-        return {SINGLE_HEAD: HeadSpec("gaussian", dim=int(np.prod(space.shape)),
-                                      low=space.low.reshape(-1).astype(np.float32),
-                                      high=space.high.reshape(-1).astype(np.float32),
-                                      shape=tuple(space.shape))}
-    raise EnvError(f"action space {space} is not supported yet; accepted: Discrete, or Box "
-                   f"with a float dtype")
+        low = space.low.reshape(-1).astype(np.float32)
+        high = space.high.reshape(-1).astype(np.float32)
+        spec = HeadSpec("gaussian", dim=int(np.prod(space.shape)), low=low, high=high,
+                        shape=tuple(space.shape))
+        if squash and spec.bounded:
+            spec = HeadSpec("gaussian", dim=spec.dim, low=low, high=high, shape=spec.shape,
+                            squash=True)
+        return spec
+    raise EnvError(f"action head {name!r}: space {space} is not supported; accepted: Discrete, "
+                   f"MultiDiscrete, MultiBinary, Box (float), and Dict / Tuple of these")
 
 
-def obs_dim(space: gym.Space) -> int:
-    if isinstance(space, gym.spaces.Box):
-        return int(np.prod(space.shape))
-    if isinstance(space, gym.spaces.Discrete):
-        raise EnvError(f"observation space {space} is not supported yet; accepted: Box")
-    raise EnvError(f"observation space {space} is not supported yet; accepted: Box")
+class ActionLayout:
+    """The heads of an action space, and the way back to the (batched) action the env takes."""
+
+    def __init__(self, space: gym.Space, squash: bool = False):
+        self.space = space
+        self.heads: dict[str, HeadSpec] = {}
+        self._tree = self._walk(space, "", squash)
+        if not self.heads:
+            raise EnvError(f"action space {space} has no action heads")
+
+    def _walk(self, space: gym.Space, prefix: str, squash: bool) -> Any:
+        if isinstance(space, gym.spaces.Dict):
+            return {k: self._walk(s, f"{prefix}{k}{SEP}", squash) for k, s in space.spaces.items()}
+        if isinstance(space, gym.spaces.Tuple):
+            return tuple(self._walk(s, f"{prefix}{i}{SEP}", squash)
+                         for i, s in enumerate(space.spaces))
+        name = prefix[:-1] if prefix else SINGLE_HEAD
+        self.heads[name] = _leaf(space, name, squash)
+        return name
+
+    def to_env(self, actions: Mapping[str, np.ndarray]) -> Any:
+        """Batched head actions (leading dim N) -> the vector env's batched action structure."""
+        def build(node: Any) -> Any:
+            if isinstance(node, dict):
+                return {k: build(v) for k, v in node.items()}
+            if isinstance(node, tuple):
+                return tuple(build(v) for v in node)
+            return _send(actions[node], self.heads[node])
+        return build(self._tree)
+
+
+def _send(a: np.ndarray, spec: HeadSpec) -> np.ndarray:
+    n = a.shape[0]
+    if spec.kind == "categorical":
+        return a.astype(np.int64) + spec.start
+    if spec.kind == "multicategorical":
+        out = a.astype(np.int64) + np.asarray(spec.starts)
+        return out.astype(np.int8).reshape((n,) + spec.shape) if spec.binary else \
+            out.reshape((n,) + spec.shape)
+    if spec.squash:  # the stored sample is the pre-tanh u; the env gets low..high
+        a = spec.low + (np.tanh(a) + 1.0) * 0.5 * (spec.high - spec.low)
+    else:  # clipped here and only here; the stored sample stays unclipped
+        a = np.clip(a, spec.low, spec.high)
+    return a.astype(np.float32).reshape((n,) + spec.shape)
+
+
+def head_specs(space: gym.Space, squash: bool = False) -> dict[str, HeadSpec]:
+    return ActionLayout(space, squash).heads
 
 
 def to_env(actions: Mapping[str, np.ndarray], specs: Mapping[str, HeadSpec]) -> np.ndarray:
-    """Batched head actions -> the batched action the vector env takes.
-
-    Gaussian samples are clipped to the env's bounds here and only here; the unclipped sample is
-    what the buffer stores and what the log-prob is taken of."""
+    """For a single-head space: the batched action for that head."""
     (name, spec), = specs.items()
-    a = actions[name]
-    if spec.kind == "categorical":
-        return a.astype(np.int64) + spec.start
-    a = np.clip(a, spec.low, spec.high)
-    return a.reshape((a.shape[0],) + spec.shape)
+    return _send(actions[name], spec)
+
+
+class ObsLayout:
+    """Observations as one flat float vector per env. A `Dict` observation may carry an
+    `action_mask` entry (taken out here, read as masks); its other entries (Box or Discrete,
+    one-hot) are concatenated in key order."""
+
+    MASK_KEY = "action_mask"
+
+    def __init__(self, space: gym.Space):
+        self.space = space
+        if isinstance(space, gym.spaces.Box):
+            self.keys: list[str] | None = None
+            self.dim = int(np.prod(space.shape))
+            return
+        if not isinstance(space, gym.spaces.Dict):
+            raise EnvError(f"observation space {space} is not supported; accepted: Box, or a "
+                           f"Dict of Box / Discrete entries (optionally with '{self.MASK_KEY}')")
+        self.keys = [k for k in space.spaces if k != self.MASK_KEY]
+        self.dim = 0
+        for k in self.keys:
+            s = space.spaces[k]
+            if isinstance(s, gym.spaces.Box):
+                self.dim += int(np.prod(s.shape))
+            elif isinstance(s, gym.spaces.Discrete):
+                self.dim += int(s.n)
+            else:
+                raise EnvError(f"observation entry {k!r}: {s} is not supported; accepted: Box, "
+                               f"Discrete")
+
+    def flatten(self, obs: Any) -> np.ndarray:
+        """Batched env observation -> float32 [N, dim]."""
+        if self.keys is None:
+            obs = np.asarray(obs, np.float32)
+            return obs.reshape(obs.shape[0], -1)
+        parts = []
+        for k in self.keys:
+            s, x = self.space.spaces[k], np.asarray(obs[k])
+            if isinstance(s, gym.spaces.Discrete):
+                parts.append(np.eye(s.n, dtype=np.float32)[x.astype(np.int64) - s.start])
+            else:
+                parts.append(x.astype(np.float32).reshape(x.shape[0], -1))
+        return np.concatenate(parts, axis=1)
+
+    def single(self, obs: Any) -> bool:
+        """Is `obs` one observation rather than a batch?"""
+        if self.keys is None:
+            return np.asarray(obs).shape == self.space.shape
+        k = self.keys[0]
+        return np.asarray(obs[k]).shape == self.space.spaces[k].shape
+
+    def batch(self, obs: Any) -> Any:
+        if self.keys is None:
+            return np.asarray(obs)[None]
+        return {k: np.asarray(v)[None] for k, v in obs.items()}

@@ -15,8 +15,10 @@ from .mlp import mlp
 
 
 class ActorCritic(nn.Module):
-    def __init__(self, obs_dim: int, heads: Mapping[str, HeadSpec], cfg: PolicyConfig):
+    def __init__(self, obs_dim: int, heads: Mapping[str, HeadSpec], cfg: PolicyConfig,
+                 used_when: Mapping[str, tuple[str, int]] | None = None):
         super().__init__()
+        self.used_when = dict(used_when or {})
         hidden = tuple(cfg.hidden_sizes)
         self.actor_body = mlp(obs_dim, hidden, activation=cfg.activation)
         n_feat = hidden[-1] if hidden else obs_dim
@@ -27,7 +29,8 @@ class ActorCritic(nn.Module):
     def dist(self, obs: Tensor, masks: Mapping[str, Tensor] | None = None) -> Joint:
         feat = self.actor_body(obs)
         masks = masks or {}
-        return Joint({name: head(feat, masks.get(name)) for name, head in self.heads.items()})
+        return Joint({name: head(feat, masks.get(name)) for name, head in self.heads.items()},
+                     self.used_when)
 
     def value(self, obs: Tensor) -> Tensor:
         return self.critic(obs).squeeze(-1)

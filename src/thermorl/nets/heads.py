@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ..distributions import Categorical, DiagGaussian
+from ..distributions import Categorical, DiagGaussian, MultiCategorical, SquashedGaussian
 from ..envs.spaces import HeadSpec
 from .mlp import linear
 
@@ -15,24 +15,33 @@ POLICY_GAIN = 0.01  # near-uniform / near-zero-mean actions at the start
 
 
 class CategoricalHead(nn.Module):
-    def __init__(self, n_in: int, n: int):
+    def __init__(self, n_in: int, spec: HeadSpec):
         super().__init__()
-        self.logits = linear(n_in, n, POLICY_GAIN)
+        self.spec = spec
+        self.logits = linear(n_in, spec.n_logits, POLICY_GAIN)
 
-    def forward(self, features: Tensor, mask: Tensor | None = None) -> Categorical:
-        return Categorical.from_logits(self.logits(features), mask)
+    def forward(self, features: Tensor, mask: Tensor | None = None):
+        logits = self.logits(features)
+        if self.spec.kind == "multicategorical":
+            return MultiCategorical.from_logits(logits, self.spec.nvec, mask)
+        return Categorical.from_logits(logits, mask)
 
 
 class GaussianHead(nn.Module):
     """Mean from the features; log-std a learned per-dimension parameter (default) or a function
-    of the state. Both stay within [log_std_min, log_std_max]."""
+    of the state. Both stay within [log_std_min, log_std_max]. With `squash`, the env receives
+    tanh of the sample mapped onto the box."""
 
     def __init__(self, n_in: int, dim: int, *, state_dependent: bool, log_std_init: float,
-                 log_std_min: float, log_std_max: float):
+                 log_std_min: float, log_std_max: float, half_range: Tensor | None = None):
         super().__init__()
         self.mean = linear(n_in, dim, POLICY_GAIN)
         self.lo, self.hi = log_std_min, log_std_max
         self.state_dependent = state_dependent
+        if half_range is not None:
+            self.register_buffer("half_range", half_range)
+        else:
+            self.half_range = None
         if state_dependent:
             # tanh squashes into the bounds smoothly (a hard clamp would zero the gradient);
             # the bias puts the initial log-std at log_std_init.
@@ -42,12 +51,14 @@ class GaussianHead(nn.Module):
         else:
             self.log_std = nn.Parameter(torch.full((dim,), float(log_std_init)))
 
-    def forward(self, features: Tensor, mask: Tensor | None = None) -> DiagGaussian:
+    def forward(self, features: Tensor, mask: Tensor | None = None):
         if self.state_dependent:
             z = torch.tanh(self.log_std_layer(features))
             log_std = self.lo + 0.5 * (self.hi - self.lo) * (z + 1)
         else:
             log_std = self.log_std
+        if self.half_range is not None:
+            return SquashedGaussian(self.mean(features), log_std, self.half_range)
         return DiagGaussian(self.mean(features), log_std)
 
     @torch.no_grad()
@@ -59,10 +70,10 @@ class GaussianHead(nn.Module):
 
 
 def make_head(spec: HeadSpec, n_in: int, cfg) -> nn.Module:
-    if spec.kind == "categorical":
-        return CategoricalHead(n_in, spec.n)
-    if spec.kind == "gaussian":
-        return GaussianHead(n_in, spec.dim, state_dependent=cfg.state_dependent_std,
-                            log_std_init=cfg.log_std_init, log_std_min=cfg.log_std_min,
-                            log_std_max=cfg.log_std_max)
-    raise ValueError(f"no head module for kind {spec.kind!r}")
+    if spec.discrete:
+        return CategoricalHead(n_in, spec)
+    half = (torch.as_tensor((spec.high - spec.low) / 2, dtype=torch.float32)
+            if spec.squash else None)
+    return GaussianHead(n_in, spec.dim, state_dependent=cfg.state_dependent_std,
+                        log_std_init=cfg.log_std_init, log_std_min=cfg.log_std_min,
+                        log_std_max=cfg.log_std_max, half_range=half)

@@ -1,0 +1,16 @@
+"""thermorl's built-in envs, registered with gymnasium when `thermorl` is imported."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+
+def register_envs() -> None:
+    if "thermorl/HybridIdentity-v0" not in gym.registry:
+        gym.register("thermorl/HybridIdentity-v0",
+                     entry_point="thermorl.envs.identity:HybridIdentityEnv")
+    try:
+        from .dogfight import register_envs as register_dogfight
+    except ImportError:  # the duel is optional while it is being built
+        return
+    register_dogfight()
