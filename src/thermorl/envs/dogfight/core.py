@@ -214,15 +214,14 @@ class Duel:
         """Random start: `a` anywhere, `b` at a distance in `start_range` in a uniform direction,
         both headings uniform, speeds in `start_speed`. The law is symmetric in `a` and `b`."""
         p = self.p
-        u = rng.random(7)
+        u = rng.random(8)
         r = p.start_range[0] + (p.start_range[1] - p.start_range[0]) * u[2]
         phi = TWO_PI * u[3]
         xa, ya = p.arena * u[0], p.arena * u[1]
         s0, s1 = p.start_speed
         self.a = Aircraft(xa, ya, TWO_PI * u[4] - PI, s0 + (s1 - s0) * u[5], p.ammo, 0, p.health)
         self.b = Aircraft((xa + r * math.cos(phi)) % p.arena, (ya + r * math.sin(phi)) % p.arena,
-                          TWO_PI * u[6] - PI, 0.0, p.ammo, 0, p.health)
-        self.b.speed = s0 + (s1 - s0) * rng.random()
+                          TWO_PI * u[6] - PI, s0 + (s1 - s0) * u[7], p.ammo, 0, p.health)
         self.t = 0
 
     def step(self, act_a: tuple, act_b: tuple, rng, accuracy_a: float = 1.0,
