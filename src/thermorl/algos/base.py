@@ -176,10 +176,13 @@ class Algorithm:
         def act(obs: Any, info: Any) -> Any:
             return self.predict(obs, det, gen, info.get("action_mask"))
 
-        returns, lengths = run_episodes(self._eval_envs, act, episodes, seed=seed)
-        return {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
-                "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
-                "returns": returns.tolist()}
+        returns, lengths, outcomes = run_episodes(self._eval_envs, act, episodes, seed=seed)
+        out = {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
+               "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
+               "returns": returns.tolist()}
+        if outcomes:  # envs that judge their episodes (a duel's win/loss/draw)
+            out["outcomes"] = {o: outcomes.count(o) / len(outcomes) for o in sorted(set(outcomes))}
+        return out
 
     # -- training loop --------------------------------------------------------------------
     def learn(self, total_timesteps: int | None = None) -> "Algorithm":
@@ -225,7 +228,8 @@ class Algorithm:
             self.best_eval = ev["mean_return"]
             self.save(self.run_dir / "checkpoints" / "best.pt")
         self.best_eval = max(self.best_eval, ev["mean_return"])
-        return {"eval/mean_return": ev["mean_return"], "eval/std_return": ev["std_return"]}
+        return {"eval/mean_return": ev["mean_return"], "eval/std_return": ev["std_return"],
+                **{f"eval/{o}_rate": r for o, r in ev.get("outcomes", {}).items()}}
 
     def _finish(self) -> None:
         self.final_eval = self.evaluate()

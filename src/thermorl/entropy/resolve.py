@@ -27,7 +27,9 @@ def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
     out = {}
     for name, spec in specs.items():
         over = cfg.heads.get(name, {})
-        get = lambda key: over.get(key, getattr(cfg, key))  # noqa: E731
+
+        def get(key: str, over: dict = over) -> object:
+            return over.get(key, getattr(cfg, key))
         path = f"entropy.heads.{name}" if name in cfg.heads else "entropy"
         mode, constraint = get("mode"), get("constraint")
         coef = get("coef")

@@ -11,7 +11,6 @@ This module imports pettingzoo; nothing else in thermorl does.
 
 from __future__ import annotations
 
-import numpy as np
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
@@ -78,7 +77,7 @@ class DogfightParallelEnv(ParallelEnv):
         if not self.agents:
             raise RuntimeError("DogfightParallelEnv.step called after the episode ended; "
                                "call reset()")
-        d, p = self.duel, self.params
+        d = self.duel
         act_r = parse_action(actions["red"]) if "red" in actions else _IDLE
         act_b = parse_action(actions["blue"]) if "blue" in actions else _IDLE
         ev = d.step(act_r, act_b, self.np_random, self.accuracy[0], self.accuracy[1])
