@@ -122,7 +122,7 @@ class Algorithm:
         return self.obs_norm(flat, update) if self.obs_norm is not None else flat
 
     def _masks(self, info: Any, obs: Any) -> dict[str, torch.Tensor]:
-        n = self.obs_layout.flatten(obs).shape[0] if isinstance(obs, dict) else len(obs)
+        n = len(next(iter(obs.values()))) if isinstance(obs, dict) else len(obs)
         return {k: torch.as_tensor(m, device=self.device)
                 for k, m in read_masks(info, obs, self.heads, n, self.global_step).items()}
 
@@ -152,14 +152,18 @@ class Algorithm:
                 action_mask = ({k: np.asarray(v)[None] for k, v in action_mask.items()}
                                if isinstance(action_mask, dict) else np.asarray(action_mask)[None])
         info = {} if action_mask is None else {"action_mask": action_mask}
+        env_act = self._act(obs, info, deterministic, generator or self.sample_gen)
+        return _first(env_act) if single else env_act
+
+    @torch.inference_mode()
+    def _act(self, obs: Any, info: Any, deterministic: bool,
+             generator: torch.Generator) -> Any:
+        """Batched env action for a batch of observations and the vector env's `info`."""
         masks = self._masks(info, obs)
         batch = self._prep_obs(obs, update=False)
         dist = self.policy.dist(torch.as_tensor(batch, device=self.device), masks)
-        acts = dist.mode() if deterministic else dist.sample(generator or self.sample_gen)
-        env_act = self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()})
-        if not single:
-            return env_act
-        return _first(env_act)
+        acts = dist.mode() if deterministic else dist.sample(generator)
+        return self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()})
 
     def evaluate(self, episodes: int | None = None, deterministic: bool | None = None,
                  seed: int | None = None) -> dict[str, Any]:
@@ -173,10 +177,8 @@ class Algorithm:
         seed = self.config.seed + 10_000 if seed is None else seed
         # its own generator: a stochastic evaluation must not shift the training's samples
         gen = torch.Generator(self.device).manual_seed(seed)
-        def act(obs: Any, info: Any) -> Any:
-            return self.predict(obs, det, gen, info.get("action_mask"))
-
-        returns, lengths, outcomes = run_episodes(self._eval_envs, act, episodes, seed=seed)
+        returns, lengths, outcomes = run_episodes(
+            self._eval_envs, lambda obs, info: self._act(obs, info, det, gen), episodes, seed)
         out = {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
                "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
                "returns": returns.tolist()}

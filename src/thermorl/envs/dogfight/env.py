@@ -57,7 +57,7 @@ class DogfightEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, render_mode: str | None = None, max_steps: int = 500,
-                 params: Params | None = None, rewards: Rewards | None = None,
+                 params: Params | dict | None = None, rewards: Rewards | dict | None = None,
                  opponent: PursuitOpponent | dict | None = None, render_size: int = 400):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} not in {self.metadata['render_modes']}")
@@ -66,8 +66,9 @@ class DogfightEnv(gym.Env):
         self.render_mode = render_mode
         self.render_size = int(render_size)
         self.max_steps = int(max_steps)
-        self.params = params if params is not None else Params()
-        self.rewards = rewards if rewards is not None else Rewards()
+        # plain dicts too, so that env_kwargs from YAML or the command line can set them
+        self.params = Params(**params) if isinstance(params, dict) else params or Params()
+        self.rewards = Rewards(**rewards) if isinstance(rewards, dict) else rewards or Rewards()
         if opponent is None:
             opponent = PursuitOpponent()
         elif isinstance(opponent, dict):
