@@ -28,6 +28,23 @@ PRESETS: dict[str, dict[str, Any]] = {
             "ent_coef": 0.0,
         },
     },
+    # thermorl's own: PPO with per-head entropy targets on the duel's hybrid action space. The
+    # maneuver head is held at 0.3 of its maximum entropy, the (masked) fire head at half of
+    # log(valid actions) so it keeps trying to shoot, the throttle at std 0.3.
+    "thermorl/Dogfight-v0": {
+        "total_timesteps": 1_000_000,
+        "ppo": {
+            "num_envs": 16, "num_steps": 128, "num_minibatches": 8, "update_epochs": 10,
+            "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95,
+        },
+        "entropy": {
+            "mode": "learned",
+            "heads": {"maneuver": {"target": {"fraction": 0.3}},
+                      "fire": {"target": {"fraction": 0.5}},
+                      "throttle": {"target": {"std": 0.3}}},
+        },
+        "eval": {"episodes": 100},
+    },
 }
 
 

@@ -275,7 +275,7 @@ def test_parallel_env_is_symmetric_and_reports_outcomes():
     pytest.importorskip("pettingzoo")
     from thermorl.envs.dogfight.parallel import DogfightParallelEnv
 
-    env = DogfightParallelEnv(params=SURE_HITS)
+    env = DogfightParallelEnv(params=SURE_HITS, rewards=Rewards(shaping=0.0))  # outcomes only
     obs, infos = env.reset(seed=4)
     assert set(infos["red"]["action_mask"]) == {"maneuver", "fire"}
     d = env.duel

@@ -312,7 +312,10 @@ class Rewards:
     win: float = 5.0           # opponent's health reaches 0 (and ours does not)
     loss: float = -5.0         # our health reaches 0 (and the opponent's does not)
     time: float = 0.0          # every step
-    shaping: float = 0.1
+    # 3.0, not a token 0.1: PPO found no wins in 1M steps with 0.1 or 1.0 (it learned to evade
+    # and draw) and won 78% with 3.0. The term telescopes, so it cannot change which policy is
+    # best and leaves every outcome (win, loss, draw) to the dynamics alone.
+    shaping: float = 3.0
 
 
 _FLIP = {"win": "loss", "loss": "win", "draw": "draw"}
