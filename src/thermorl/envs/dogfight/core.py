@@ -358,3 +358,17 @@ def action_mask(ac: Aircraft) -> dict:
     (callers keep what they are given)."""
     return {"maneuver": np.ones(N_MANEUVERS, dtype=bool),
             "fire": np.array((True, ac.ammo > 0 and ac.cooldown == 0), dtype=bool)}
+
+
+def env_settings(render_mode: str | None, render_modes: list[str], max_steps: int,
+                 params: "Params | dict | None", rewards: "Rewards | dict | None"
+                 ) -> tuple[Params, Rewards]:
+    """The argument checks both envs share. Dicts are accepted for `params` and `rewards` so
+    that env_kwargs from YAML or the command line can set them."""
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(f"render_mode {render_mode!r} not in {render_modes}")
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    params = Params(**params) if isinstance(params, dict) else params or Params()
+    rewards = Rewards(**rewards) if isinstance(rewards, dict) else rewards or Rewards()
+    return params, rewards

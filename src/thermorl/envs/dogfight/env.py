@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .core import (N_MANEUVERS, OBS_DIM, Duel, Params, Rewards, action_mask, angular_advantage,
-                   judge, observe, step_reward)
+                   env_settings, judge, observe, step_reward)
 from .opponent import PursuitOpponent
 
 
@@ -59,16 +59,11 @@ class DogfightEnv(gym.Env):
     def __init__(self, render_mode: str | None = None, max_steps: int = 500,
                  params: Params | dict | None = None, rewards: Rewards | dict | None = None,
                  opponent: PursuitOpponent | dict | None = None, render_size: int = 400):
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode {render_mode!r} not in {self.metadata['render_modes']}")
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        self.params, self.rewards = env_settings(render_mode, self.metadata["render_modes"],
+                                                 max_steps, params, rewards)
         self.render_mode = render_mode
         self.render_size = int(render_size)
         self.max_steps = int(max_steps)
-        # plain dicts too, so that env_kwargs from YAML or the command line can set them
-        self.params = Params(**params) if isinstance(params, dict) else params or Params()
-        self.rewards = Rewards(**rewards) if isinstance(rewards, dict) else rewards or Rewards()
         if opponent is None:
             opponent = PursuitOpponent()
         elif isinstance(opponent, dict):

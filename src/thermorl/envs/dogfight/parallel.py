@@ -15,7 +15,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from .core import (Duel, Params, Rewards, action_mask, angular_advantage, flip, judge, observe,
-                   step_reward)
+                   env_settings, step_reward)
 from .env import action_space, observation_space, parse_action
 
 _IDLE = (2, False, 0.0)  # straight, no fire, zero throttle: the action of an agent that sent none
@@ -26,17 +26,13 @@ class DogfightParallelEnv(ParallelEnv):
                 "is_parallelizable": True}
 
     def __init__(self, render_mode: str | None = None, max_steps: int = 500,
-                 params: Params | None = None, rewards: Rewards | None = None,
+                 params: Params | dict | None = None, rewards: Rewards | dict | None = None,
                  accuracy: tuple[float, float] = (1.0, 1.0), render_size: int = 400):
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode {render_mode!r} not in {self.metadata['render_modes']}")
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        self.params, self.rewards = env_settings(render_mode, self.metadata["render_modes"],
+                                                 max_steps, params, rewards)
         self.render_mode = render_mode
         self.render_size = int(render_size)
         self.max_steps = int(max_steps)
-        self.params = params if params is not None else Params()
-        self.rewards = rewards if rewards is not None else Rewards()
         self.accuracy = (float(accuracy[0]), float(accuracy[1]))
         self.possible_agents = ["red", "blue"]
         self.agents: list[str] = []
