@@ -31,8 +31,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # thermorl's own: PPO with per-head entropy targets on the duel's hybrid action space. The
     # maneuver head is held at 0.3 of its maximum entropy, the (masked) fire head at half of
     # log(valid actions) so it keeps trying to shoot, the throttle at std 0.3.
+    # Measured win rates over 100 duels: 0.78, 0.75, 0.80 (seeds 1, 2, 4) at 1M steps; seed 3
+    # learns later (0.27 at 1M, 0.65 at 2M), hence 2M here.
     "thermorl/Dogfight-v0": {
-        "total_timesteps": 1_000_000,
+        "total_timesteps": 2_000_000,
         "ppo": {
             "num_envs": 16, "num_steps": 128, "num_minibatches": 8, "update_epochs": 10,
             "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95,
