@@ -201,8 +201,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps({"mean_return": ev["mean_return"], "std_return": ev["std_return"],
                           "episodes": ev["episodes"]}))
     else:
+        outcomes = "".join(f", {o} {r:.0%}" for o, r in ev.get("outcomes", {}).items())
         print(f"{algo.config.env_id}: mean return {ev['mean_return']:.2f} +/- "
-              f"{ev['std_return']:.2f} over {ev['episodes']} episodes "
+              f"{ev['std_return']:.2f} over {ev['episodes']} episodes{outcomes} "
               f"({'deterministic' if args.deterministic else 'stochastic'}, {ckpt})")
     return 0
 

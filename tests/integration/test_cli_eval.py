@@ -70,3 +70,14 @@ def test_plot_command_writes_a_png(run_cli, cartpole_run, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = run_cli("plot", tmp_path / "nope")
     assert bad.rc == 2 and "thermorl: error:" in bad.err and "nope" in bad.err
+
+
+def test_eval_reports_outcomes_of_a_duel(run_cli, tmp_path):
+    run = tmp_path / "duel"
+    res = run_cli("train", "thermorl/Dogfight-v0", "--total-timesteps", "512", "--run-dir", run,
+                  "--ppo.num_envs", "2", "--ppo.num_steps", "128", "--ppo.num_minibatches", "2",
+                  "--ppo.update_epochs", "1", "--eval.episodes", "2", "--log.progress", "off")
+    assert res.rc == 0, res.err
+    ev = run_cli("eval", run, "--episodes", "4")
+    assert ev.rc == 0 and "thermorl/Dogfight-v0" in ev.out
+    assert any(w in ev.out for w in (", win ", ", loss ", ", draw "))
