@@ -101,6 +101,18 @@ def _plateau(value: Any, path: str) -> Any:
     return dict(value)
 
 
+def _noise(value: Any, path: str) -> Any:
+    from .errors import ConfigError
+    if value is None:
+        return None
+    if (not isinstance(value, dict) or set(value) != {"beta"}
+            or isinstance(value["beta"], bool) or not isinstance(value["beta"], (int, float))
+            or not 0 <= value["beta"] <= 4):
+        raise ConfigError(f"{path}: expected {{beta: B}} with 0 <= B <= 4 (0 white, 1 pink, "
+                          f"2 red), got {value!r}")
+    return {"beta": float(value["beta"])}
+
+
 SCHEDULE = "a number or a schedule ({start, end, shape} or {staged: [[p, v], ...]})"
 TARGET = "auto, {nats: V}, {fraction: V} or {std: V} (V a number or a schedule)"
 
@@ -123,6 +135,8 @@ class HeadEntropyConfig:
     coef_max: float | None = param(None, "bound on the coefficient's magnitude", gt=0)
     plateau: Any = param(None, "lower the target when returns plateau", parse=_plateau,
                          accepts="{patience: K, factor: F, floor: V}")
+    noise: Any = param(None, "this Gaussian head's noise color", parse=_noise,
+                       accepts="{beta: B}")
 
 
 def _parameterized(value: Any, path: str) -> Any:
@@ -185,6 +199,9 @@ class EntropyConfig:
     plateau: Any = param(None, "lower the target by `factor` when the smoothed return has not "
                          "improved for `patience` updates, down to `floor` (target's unit)",
                          parse=_plateau, accepts="{patience: K, factor: F, floor: V}")
+    noise: Any = param(None, "exploration noise of every Gaussian head: {beta: 0} white (null "
+                       "too), 1 pink, 2 red: power spectrum ~ 1/f^beta over time",
+                       parse=_noise, accepts="{beta: B}, 0 <= B <= 4")
     collapse_fraction: float = param(0.1, "warn when a head's entropy (a Gaussian's std) falls "
                                      "below this fraction of its start ...", gt=0, lt=1)
     collapse_patience: int = param(20, "... for this many updates in a row", ge=1)

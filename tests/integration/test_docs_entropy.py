@@ -22,7 +22,7 @@ def test_python_examples_run(tmp_path, monkeypatch):
 
 
 def test_yaml_example_builds_an_agent(tmp_path):
-    (text,) = blocks("yaml")
+    text = next(b for b in blocks("yaml") if "env_id" in b)
     f = tmp_path / "e.yaml"
     f.write_text(text)
     cfg, _ = resolve(file=f)
@@ -30,3 +30,13 @@ def test_yaml_example_builds_an_agent(tmp_path):
     algo = thermorl.PPO(cfg.env_id, cfg)
     assert algo.entropy.heads["action"].s.coef_max == 0.3
     assert algo.entropy.heads["action"].target(1.0) < algo.entropy.heads["action"].target(0.0)
+
+
+def test_noise_yaml_example_is_the_config_form():
+    from thermorl.config import Config
+    from thermorl.config_io import merge
+
+    text = next(b for b in blocks("yaml") if "noise" in b)
+    cfg = merge(Config(), yaml.safe_load(text))
+    assert cfg.entropy.noise == {"beta": 1.0}
+    assert cfg.entropy.heads["throttle"]["noise"] == {"beta": 0.5}

@@ -20,6 +20,7 @@ import torch
 from .. import checkpoint
 from ..config import Config
 from ..config_io import from_dict, to_yaml
+from ..entropy.noise import ColoredNoise
 from ..envs import EnvSource, make_vector_env
 from ..envs.masks import read_masks
 from ..envs.parameterized import used_when
@@ -114,6 +115,11 @@ class Algorithm:
     def _load_state(self, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _make_noise(self, num_envs: int, seed: int) -> dict[str, ColoredNoise]:
+        """Colored-noise sources for the Gaussian heads whose beta is above 0."""
+        return {h: ColoredNoise(c.s.noise_beta, num_envs, self.heads[h].dim, seed * 1009 + i)
+                for i, (h, c) in enumerate(self.entropy.heads.items()) if c.s.noise_beta > 0}
+
     # -- observations and actions ---------------------------------------------------------
     def _prep_obs(self, obs: Any, update: bool) -> np.ndarray:
         """Flatten, check, and (optionally) normalize a batch of env observations."""
@@ -156,13 +162,15 @@ class Algorithm:
         return _first(env_act) if single else env_act
 
     @torch.inference_mode()
-    def _act(self, obs: Any, info: Any, deterministic: bool,
-             generator: torch.Generator) -> Any:
+    def _act(self, obs: Any, info: Any, deterministic: bool, generator: torch.Generator,
+             noise: dict[str, ColoredNoise] | None = None) -> Any:
         """Batched env action for a batch of observations and the vector env's `info`."""
         masks = self._masks(info, obs)
         batch = self._prep_obs(obs, update=False)
         dist = self.policy.dist(torch.as_tensor(batch, device=self.device), masks)
-        acts = dist.mode() if deterministic else dist.sample(generator)
+        eps = ({h: torch.as_tensor(n.step(), device=self.device) for h, n in noise.items()}
+               if noise else None)
+        acts = dist.mode() if deterministic else dist.sample(generator, eps)
         return self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()})
 
     def evaluate(self, episodes: int | None = None, deterministic: bool | None = None,
@@ -177,8 +185,16 @@ class Algorithm:
         seed = self.config.seed + 10_000 if seed is None else seed
         # its own generator: a stochastic evaluation must not shift the training's samples
         gen = torch.Generator(self.device).manual_seed(seed)
+        # stochastic evaluation explores as training does, colored noise included
+        noise = {} if det else self._make_noise(self._eval_envs.num_envs, seed)
+
+        def restart(envs: np.ndarray) -> None:
+            for n in noise.values():
+                n.restart(envs)
+
         returns, lengths, outcomes = run_episodes(
-            self._eval_envs, lambda obs, info: self._act(obs, info, det, gen), episodes, seed)
+            self._eval_envs, lambda obs, info: self._act(obs, info, det, gen, noise), episodes,
+            seed, on_new_episode=restart)
         out = {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
                "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
                "returns": returns.tolist()}

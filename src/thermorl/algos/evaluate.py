@@ -9,7 +9,8 @@ import numpy as np
 
 
 def run_episodes(envs: gym.vector.VectorEnv, act: Callable[[Any, dict], Any],
-                 episodes: int, seed: int | None = None
+                 episodes: int, seed: int | None = None,
+                 on_new_episode: Callable[[np.ndarray], None] | None = None
                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Returns, lengths and outcomes of `episodes` episodes, split as evenly as possible across
     the envs so that short episodes do not crowd out long ones (which would bias the mean).
@@ -38,4 +39,6 @@ def run_episodes(envs: gym.vector.VectorEnv, act: Callable[[Any, dict], Any],
                 done_count[i] += 1
             ret[i], length[i] = 0.0, 0
         prev_end = term | trunc
+        if on_new_episode is not None and (~real).any():
+            on_new_episode(np.flatnonzero(~real))  # these envs were just reset
     return np.array(returns), np.array(lengths), outcomes

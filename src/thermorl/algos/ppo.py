@@ -58,6 +58,7 @@ class PPO(Algorithm):
         self.buffer = RolloutBuffer(p.num_steps, p.num_envs, self.obs_dim, self.heads, self.device)
         self.reward_scaler = (RewardScaler(p.num_envs, p.gamma, p.clip_reward)
                               if p.norm_reward else None)
+        self.noise = self._make_noise(p.num_envs, config.seed)
         self._prev_end = np.zeros(p.num_envs, bool)
         self._ep_ret = np.zeros(p.num_envs)
         self._ep_len = np.zeros(p.num_envs, int)
@@ -96,7 +97,9 @@ class PPO(Algorithm):
         for t in range(p.num_steps):
             obs = torch.as_tensor(self._obs, device=dev)
             dist, value = self.policy(obs, self._cur_masks)
-            action = dist.sample(self.sample_gen)
+            eps = ({h: torch.as_tensor(n.step(), device=dev) for h, n in self.noise.items()}
+                   if self.noise else None)
+            action = dist.sample(self.sample_gen, eps)
             buf.obs[t] = obs
             if self._cur_masks or buf.action_masks:
                 buf.store_masks(t, self._cur_masks)
@@ -120,6 +123,9 @@ class PPO(Algorithm):
             buf.terminated[t] = torch.as_tensor(term, device=dev)
             buf.episode_end[t] = torch.as_tensor(end, device=dev)
             self._prev_end = end
+            if self.noise and not real.all():  # a reset-only step: a new episode starts next
+                for n in self.noise.values():
+                    n.restart(np.flatnonzero(~real))
             self._obs = self._prep_obs(next_obs, update=True)
             self._cur_masks = self._masks(info, next_obs)
         last_value = self.policy.value(torch.as_tensor(self._obs, device=dev))
@@ -215,10 +221,14 @@ class PPO(Algorithm):
         rs = self.reward_scaler
         return {"ret_rms": rs.rms.state_dict() if rs else None,
                 "ret_acc": torch.from_numpy(rs.ret.copy()) if rs else None,
-                "entropy": self.entropy.state_dict()}
+                "entropy": self.entropy.state_dict(),
+                "noise": {h: n.state_dict() for h, n in self.noise.items()}}
 
     def _load_state(self, state: dict[str, Any]) -> None:
         self.entropy.load_state_dict(state["entropy"])
+        for h, n in self.noise.items():
+            if h in state.get("noise", {}):
+                n.load_state_dict(state["noise"][h])
         if self.reward_scaler is not None and state.get("ret_rms") is not None:
             self.reward_scaler.rms.load_state_dict(state["ret_rms"])
             self.reward_scaler.ret = state["ret_acc"].numpy().copy()

@@ -52,8 +52,12 @@ class Joint:
         """Each head's entropy per sample (weight parameter heads by `usage` when averaging)."""
         return {name: dist.entropy() for name, dist in self.heads.items()}
 
-    def sample(self, generator: torch.Generator | None = None) -> dict[str, Tensor]:
-        return {name: dist.sample(generator) for name, dist in self.heads.items()}
+    def sample(self, generator: torch.Generator | None = None,
+               eps: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
+        """`eps`: standard-normal noise to use for some Gaussian heads (colored noise)."""
+        eps = eps or {}
+        return {name: dist.sample(generator, eps[name]) if name in eps else dist.sample(generator)
+                for name, dist in self.heads.items()}
 
     def mode(self) -> dict[str, Tensor]:
         return {name: dist.mode().detach() for name, dist in self.heads.items()}

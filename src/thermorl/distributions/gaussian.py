@@ -94,8 +94,9 @@ class SquashedGaussian:
         jac = (_log_one_minus_tanh_sq(u) * w).sum(-1)  # E_z per dimension
         return h_u + (torch.log(self.half_range) + jac).sum(-1)
 
-    def sample(self, generator: torch.Generator | None = None) -> Tensor:
-        return DiagGaussian(self.mean, self.log_std).sample(generator)
+    def sample(self, generator: torch.Generator | None = None, eps: Tensor | None = None) -> Tensor:
+        """The pre-squash u; colored noise, if any, shapes u (the squash comes after)."""
+        return DiagGaussian(self.mean, self.log_std).sample(generator, eps)
 
     def mode(self) -> Tensor:
         return self.mean

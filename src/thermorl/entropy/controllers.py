@@ -47,6 +47,7 @@ class HeadSettings:
     plateau: Mapping[str, float] | None
     collapse_fraction: float
     collapse_patience: int
+    noise_beta: float = 0.0
 
 
 class HeadController:

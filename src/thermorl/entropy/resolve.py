@@ -49,6 +49,11 @@ def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
         if plateau and target.unit == "nats" and target.value.start <= 0:
             raise ConfigError(f"{path}.plateau: lowers the target by a factor, which needs a "
                               f"positive nats target, got {target.value.start}")
+        noise = over.get("noise")
+        if noise is not None and spec.discrete:
+            raise ConfigError(f"{path}.noise: head {name!r} is discrete; colored noise is for "
+                              f"Gaussian heads")
+        noise = noise if noise is not None else (cfg.noise if not spec.discrete else None)
         coef_min, coef_max = get("coef_min"), get("coef_max")
         if constraint == "min" and not coef_min < coef_max:
             raise ConfigError(f"{path}: coef_min={coef_min} must be below coef_max={coef_max}")
@@ -56,5 +61,6 @@ def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
             mode=mode, coef=coef_s, target=target, constraint=constraint,
             controller=get("controller"), kp=get("kp"), ki=get("ki"), lr=get("lr"), coef_min=coef_min, coef_max=coef_max,
             plateau=plateau, collapse_fraction=cfg.collapse_fraction,
-            collapse_patience=cfg.collapse_patience)
+            collapse_patience=cfg.collapse_patience,
+            noise_beta=float(noise["beta"]) if noise else 0.0)
     return out
