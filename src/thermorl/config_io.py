@@ -40,10 +40,6 @@ def field_paths(cls: type = Config, prefix: str = "") -> dict[str, dataclasses.F
     return out
 
 
-SECTIONS = [f.name for f in dataclasses.fields(Config)
-            if dataclasses.is_dataclass(typing.get_type_hints(Config)[f.name])]
-
-
 def field_type(path: str) -> Any:
     cls: Any = Config
     *parents, leaf = path.split(".")

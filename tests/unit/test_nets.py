@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from thermorl.config import PolicyConfig
-from thermorl.envs.spaces import head_specs, to_env
+from thermorl.envs.spaces import ActionLayout, head_specs
 from thermorl.errors import EnvError
 from thermorl.nets import ActorCritic
 from thermorl.nets.heads import GaussianHead
@@ -21,13 +21,13 @@ def test_heads_from_plain_spaces():
 
 
 def test_actions_clipped_only_for_env_and_offset_by_start():
-    specs = head_specs(gym.spaces.Box(-1.0, 2.0, (2,)))
+    layout = ActionLayout(gym.spaces.Box(-1.0, 2.0, (2,)))
     raw = np.array([[-5.0, 0.5], [3.0, 9.0]], np.float32)
-    sent = to_env({"action": raw}, specs)
+    sent = layout.to_env({"action": raw})
     assert sent.tolist() == [[-1.0, 0.5], [2.0, 2.0]]
     assert raw.tolist() == [[-5.0, 0.5], [3.0, 9.0]]  # the stored sample is untouched
-    d = head_specs(gym.spaces.Discrete(3, start=-1))
-    assert to_env({"action": np.array([0, 2])}, d).tolist() == [-1, 1]
+    d = ActionLayout(gym.spaces.Discrete(3, start=-1))
+    assert d.to_env({"action": np.array([0, 2])}).tolist() == [-1, 1]
 
 
 def test_orthogonal_init_gains_and_initial_policy():

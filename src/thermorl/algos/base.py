@@ -20,7 +20,7 @@ import torch
 from .. import checkpoint
 from ..config import Config
 from ..config_io import from_dict, to_yaml
-from ..entropy.noise import ColoredNoise
+from ..entropy.noise import ColoredNoise, noise_eps, restart_noise
 from ..envs import EnvSource, make_vector_env
 from ..envs.masks import read_masks
 from ..envs.parameterized import used_when
@@ -168,9 +168,8 @@ class Algorithm:
         masks = self._masks(info, obs)
         batch = self._prep_obs(obs, update=False)
         dist = self.policy.dist(torch.as_tensor(batch, device=self.device), masks)
-        eps = ({h: torch.as_tensor(n.step(), device=self.device) for h, n in noise.items()}
-               if noise else None)
-        acts = dist.mode() if deterministic else dist.sample(generator, eps)
+        acts = (dist.mode() if deterministic
+                else dist.sample(generator, noise_eps(noise or {}, self.device)))
         return self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()})
 
     def evaluate(self, episodes: int | None = None, deterministic: bool | None = None,
@@ -187,14 +186,9 @@ class Algorithm:
         gen = torch.Generator(self.device).manual_seed(seed)
         # stochastic evaluation explores as training does, colored noise included
         noise = {} if det else self._make_noise(self._eval_envs.num_envs, seed)
-
-        def restart(envs: np.ndarray) -> None:
-            for n in noise.values():
-                n.restart(envs)
-
         returns, lengths, outcomes = run_episodes(
             self._eval_envs, lambda obs, info: self._act(obs, info, det, gen, noise), episodes,
-            seed, on_new_episode=restart)
+            seed, on_new_episode=lambda envs: restart_noise(noise, envs))
         out = {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
                "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
                "returns": returns.tolist()}

@@ -18,6 +18,7 @@ from ..config import Config
 from ..config_io import resolve
 from ..envs import EnvSource
 from ..entropy import EntropyControl
+from ..entropy.noise import noise_eps, restart_noise
 from ..entropy.resolve import head_settings
 from ..envs.masks import log_valid
 from ..errors import TrainingDiverged
@@ -97,9 +98,7 @@ class PPO(Algorithm):
         for t in range(p.num_steps):
             obs = torch.as_tensor(self._obs, device=dev)
             dist, value = self.policy(obs, self._cur_masks)
-            eps = ({h: torch.as_tensor(n.step(), device=dev) for h, n in self.noise.items()}
-                   if self.noise else None)
-            action = dist.sample(self.sample_gen, eps)
+            action = dist.sample(self.sample_gen, noise_eps(self.noise, dev))
             buf.obs[t] = obs
             if self._cur_masks or buf.action_masks:
                 buf.store_masks(t, self._cur_masks)
@@ -124,8 +123,7 @@ class PPO(Algorithm):
             buf.episode_end[t] = torch.as_tensor(end, device=dev)
             self._prev_end = end
             if self.noise and not real.all():  # a reset-only step: a new episode starts next
-                for n in self.noise.values():
-                    n.restart(np.flatnonzero(~real))
+                restart_noise(self.noise, np.flatnonzero(~real))
             self._obs = self._prep_obs(next_obs, update=True)
             self._cur_masks = self._masks(info, next_obs)
         last_value = self.policy.value(torch.as_tensor(self._obs, device=dev))
@@ -168,7 +166,8 @@ class PPO(Algorithm):
                 loss = pg_loss + p.vf_coef * v_loss + ent_loss
                 with torch.no_grad():
                     kl = approx_kl(log_ratio, mb.mask)
-                    used = [head_mask[h].sum() for h in heads]
+                    n_real = mb.mask.sum()  # parameter heads count only where chosen
+                    used = [head_mask[h].sum() if h in usage else n_real for h in heads]
                     max_ent = [masked_mean(log_valid(mb.action_masks[h], self.heads[h]),
                                            head_mask[h]) for h in masked]
                     stats = torch.stack([pg_loss, v_loss, ent_loss, kl,

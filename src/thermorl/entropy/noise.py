@@ -91,3 +91,18 @@ class ColoredNoise:
         self.rng.bit_generator.state = st["rng"]
         self.buf, self.next_buf = st["buf"].numpy().copy(), st["next_buf"].numpy().copy()
         self.pos = st["pos"].numpy().astype(np.int64).copy()
+
+
+def noise_eps(noise: dict[str, ColoredNoise], device: Any) -> dict[str, Any] | None:
+    """This step's eps for each noisy head, as tensors (None when no head is noisy)."""
+    if not noise:
+        return None
+    import torch
+
+    return {h: torch.as_tensor(n.step(), device=device) for h, n in noise.items()}
+
+
+def restart_noise(noise: dict[str, ColoredNoise], envs: np.ndarray) -> None:
+    """New episodes began in `envs`: every noisy head restarts there."""
+    for n in noise.values():
+        n.restart(envs)

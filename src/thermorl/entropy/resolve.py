@@ -30,6 +30,7 @@ def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
 
         def get(key: str, over: dict = over) -> object:
             return over.get(key, getattr(cfg, key))
+
         path = f"entropy.heads.{name}" if name in cfg.heads else "entropy"
         mode, constraint = get("mode"), get("constraint")
         coef = get("coef")
@@ -59,7 +60,8 @@ def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
             raise ConfigError(f"{path}: coef_min={coef_min} must be below coef_max={coef_max}")
         out[name] = HeadSettings(
             mode=mode, coef=coef_s, target=target, constraint=constraint,
-            controller=get("controller"), kp=get("kp"), ki=get("ki"), lr=get("lr"), coef_min=coef_min, coef_max=coef_max,
+            controller=get("controller"), kp=get("kp"), ki=get("ki"), lr=get("lr"),
+            coef_min=coef_min, coef_max=coef_max,
             plateau=plateau, collapse_fraction=cfg.collapse_fraction,
             collapse_patience=cfg.collapse_patience,
             noise_beta=float(noise["beta"]) if noise else 0.0)

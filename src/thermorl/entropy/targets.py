@@ -62,9 +62,9 @@ def resolve_auto(t: Target, spec: HeadSpec) -> Target:
         return t
     if spec.discrete:
         return Target("fraction", schedules.constant(AUTO_FRACTION))
-    half = (spec.high - spec.low) / 2 if spec.low is not None else None
-    if half is None or not np.all(np.isfinite(half)):
+    if not spec.bounded:
         return Target("std", schedules.constant(0.5))
+    half = (spec.high - spec.low) / 2
     # one std for the head: the geometric mean keeps the head's total entropy the same as
     # per-dimension stds of 0.25 * each half-width would give
     std = float(np.exp(np.mean(np.log(AUTO_STD_OF_HALF_WIDTH * half))))

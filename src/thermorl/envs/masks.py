@@ -9,7 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import EnvError
-from .spaces import SINGLE_HEAD, HeadSpec
+from .spaces import HeadSpec
 
 KEY = "action_mask"
 
@@ -64,4 +64,4 @@ def log_valid(mask: Any, spec: HeadSpec) -> Any:
     return sum(p.sum(-1).clamp_min(1).log() for p in parts)
 
 
-__all__ = ["KEY", "SINGLE_HEAD", "log_valid", "read_masks"]
+__all__ = ["KEY", "log_valid", "read_masks"]

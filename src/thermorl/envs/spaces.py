@@ -9,6 +9,7 @@ over its dimensions, like a Gaussian head's.
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -54,7 +55,7 @@ class HeadSpec:
 
     @property
     def max_entropy(self) -> float | None:
-        """log n (sum of log n_i for a product head); None for an unbounded Gaussian."""
+        """log n (sum of log n_i for a product head); None for a Gaussian (unbounded)."""
         if self.kind == "categorical":
             return math.log(self.n)
         if self.kind == "multicategorical":
@@ -85,10 +86,7 @@ def _leaf(space: gym.Space, name: str, squash: bool) -> HeadSpec:
         high = space.high.reshape(-1).astype(np.float32)
         spec = HeadSpec("gaussian", dim=int(np.prod(space.shape)), low=low, high=high,
                         shape=tuple(space.shape))
-        if squash and spec.bounded:
-            spec = HeadSpec("gaussian", dim=spec.dim, low=low, high=high, shape=spec.shape,
-                            squash=True)
-        return spec
+        return dataclasses.replace(spec, squash=True) if squash and spec.bounded else spec
     raise EnvError(f"action head {name!r}: space {space} is not supported; accepted: Discrete, "
                    f"MultiDiscrete, MultiBinary, Box (float), and Dict / Tuple of these")
 
@@ -141,12 +139,6 @@ def _send(a: np.ndarray, spec: HeadSpec) -> np.ndarray:
 
 def head_specs(space: gym.Space, squash: bool = False) -> dict[str, HeadSpec]:
     return ActionLayout(space, squash).heads
-
-
-def to_env(actions: Mapping[str, np.ndarray], specs: Mapping[str, HeadSpec]) -> np.ndarray:
-    """For a single-head space: the batched action for that head."""
-    (name, spec), = specs.items()
-    return _send(actions[name], spec)
 
 
 class ObsLayout:
