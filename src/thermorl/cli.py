@@ -214,9 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
             argv = ["train", *argv]  # `thermorl` alone trains, as does `thermorl --seed 3`
+        deep: dict[str, str] = {}
+        if argv[0] == "train":  # taken out first, or argparse would read a value as the env id
+            deep, rest = _structured_flags(argv[1:])
+            argv = ["train", *rest]
         args, extra = parser.parse_known_args(argv)
         if args.command == "train":
-            deep, extra = _structured_flags(extra)
             _unknown_flags(extra, parser._subparsers._group_actions[0].choices["train"])
             for key, value in deep.items():
                 setattr(args, f"cfg:{key}", value)

@@ -113,6 +113,18 @@ def test_bare_command_means_train(monkeypatch):
     assert resolve()[0].env_id == "CartPole-v1"
 
 
+@pytest.mark.parametrize("argv", [["train", "--entropy.noise.beta", "1.0"],
+                                  ["--entropy.noise.beta", "1.0", "--seed", "3"],
+                                  ["train", "Pendulum-v1", "--entropy.noise.beta", "1.0"]])
+def test_structured_flag_value_is_not_taken_for_the_env_id(monkeypatch, argv):
+    seen = {}
+    monkeypatch.setattr(cli, "cmd_train", lambda args, parser: seen.setdefault("a", args) and 0)
+    assert cli.main(argv) == 0
+    args = seen["a"]
+    assert getattr(args, "cfg:entropy.noise.beta") == "1.0"
+    assert args.env_pos == ("Pendulum-v1" if "Pendulum-v1" in argv else None)
+
+
 def test_options_without_subcommand_train_cartpole_into_runs(run_cli, it, tmp_path):
     r = run_cli("--total-timesteps", "256", *it.FAST)
     assert r.rc == 0, r

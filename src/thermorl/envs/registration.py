@@ -9,6 +9,9 @@ def register_envs() -> None:
     if "thermorl/HybridIdentity-v0" not in gym.registry:
         gym.register("thermorl/HybridIdentity-v0",
                      entry_point="thermorl.envs.identity:HybridIdentityEnv")
+    if "thermorl/Momentum-v0" not in gym.registry:
+        gym.register("thermorl/Momentum-v0", entry_point="thermorl.envs.momentum:MomentumEnv",
+                     max_episode_steps=200)
     try:
         from .dogfight import register_envs as register_dogfight
     except ImportError:  # the duel is optional while it is being built
