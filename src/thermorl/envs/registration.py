@@ -9,6 +9,8 @@ def register_envs() -> None:
     if "thermorl/HybridIdentity-v0" not in gym.registry:
         gym.register("thermorl/HybridIdentity-v0",
                      entry_point="thermorl.envs.identity:HybridIdentityEnv")
+    if "thermorl/Memory-v0" not in gym.registry:
+        gym.register("thermorl/Memory-v0", entry_point="thermorl.envs.memory:MemoryEnv")
     try:
         from .dogfight import register_envs as register_dogfight
     except ImportError:  # the duel is optional while it is being built
