@@ -52,6 +52,17 @@ class PPOConfig:
     norm_reward: bool = param(False, "scale rewards by the std of the discounted return")
     clip_obs: float = param(10.0, "clip normalized observations to +/- this", gt=0)
     clip_reward: float = param(10.0, "clip scaled rewards to +/- this", gt=0)
+    recurrent: str = param("none", "recurrent core after the MLP body: none (feed-forward), "
+                           "lstm or gru; trained on sequences (docs/recurrent.md)",
+                           choices=("none", "lstm", "gru"))
+    seq_len: int = param(16, "recurrent: steps per training sequence (cut at episode starts "
+                             "too; shorter ones are padded and masked)", ge=1)
+    rnn_hidden: int = param(64, "recurrent: hidden units of the LSTM/GRU core", ge=1)
+    shared_rnn: bool = param(False, "recurrent: actor and critic share one body and core "
+                                    "(false: each has its own)")
+    burn_in: int = param(0, "recurrent: re-compute each sequence's start state by running the "
+                            "current network over up to this many earlier steps of its episode "
+                            "(0: use the state stored in the rollout); below seq_len", ge=0)
 
 
 @dataclass(frozen=True)

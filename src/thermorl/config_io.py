@@ -217,6 +217,9 @@ def check(cfg: Config) -> Config:
             f"ppo.num_minibatches={p.num_minibatches} does not divide the batch "
             f"ppo.num_envs * ppo.num_steps = {p.num_envs} * {p.num_steps} = {batch}; "
             f"accepted: a divisor of {batch}")
+    if p.recurrent != "none" and p.burn_in >= p.seq_len:
+        raise ConfigError(f"ppo.burn_in={p.burn_in} must be below ppo.seq_len={p.seq_len}; "
+                          f"accepted: 0 to {p.seq_len - 1}")
     pol = cfg.policy
     if not pol.log_std_min < pol.log_std_max:
         raise ConfigError(f"policy.log_std_min={pol.log_std_min} must be below "

@@ -67,6 +67,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "policy": {"log_std_init": -0.51},
         "eval": {"episodes": 20},
     },
+    # thermorl's own: the memory task needs a recurrent core (feed-forward PPO stays at chance,
+    # 0.5). Measured: LSTM and GRU win 100 of 100 evaluation episodes at 8,192 steps (seeds
+    # 1-3), tests/learning/test_recurrent_learning.py.
+    "thermorl/Memory-v0": {
+        "total_timesteps": 8_192,
+        "ppo": {"recurrent": "lstm", "seq_len": 8, "num_envs": 8, "num_steps": 32,
+                "num_minibatches": 4, "update_epochs": 4, "learning_rate": 1e-3},
+        "eval": {"episodes": 100},
+    },
 }
 
 

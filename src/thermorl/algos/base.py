@@ -105,12 +105,16 @@ class Algorithm:
     # -- subclass hooks -------------------------------------------------------------------
     num_envs: int
     _norm_obs: bool = False
+    recurrent: bool = False  # a policy with a hidden state (`policy.step`, `state_size`)
 
     def _train_step(self, total: int) -> dict[str, float]:
         raise NotImplementedError
 
     def _state(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def _on_env_reset(self) -> None:
+        """Every training env was just reset (episodes restart, on resume too)."""
 
     def _load_state(self, state: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -147,10 +151,16 @@ class Algorithm:
 
     @torch.inference_mode()
     def predict(self, obs: Any, deterministic: bool = True,
-                generator: torch.Generator | None = None, action_mask: Any = None) -> Any:
+                generator: torch.Generator | None = None, action_mask: Any = None,
+                state: Any = None, episode_start: Any = None) -> Any:
         """The env action for one observation, or a batch of them. `action_mask` is what the env
         gave in `info["action_mask"]` (a Dict observation's own `action_mask` is read too).
-        Stochastic actions draw from `generator` (default: the run's sampling generator)."""
+        Stochastic actions draw from `generator` (default: the run's sampling generator).
+
+        A recurrent policy returns `(action, state)`: pass the state back with the next
+        observation, and `episode_start=True` (one flag per observation in a batch) where an
+        episode begins, which zeroes its state; `state=None` is a fresh start. The state is a
+        tensor, [state_size] for one observation and [batch, state_size] for a batch."""
         single = self.obs_layout.single(obs)
         if single:
             obs = self.obs_layout.batch(obs)
@@ -158,19 +168,35 @@ class Algorithm:
                 action_mask = ({k: np.asarray(v)[None] for k, v in action_mask.items()}
                                if isinstance(action_mask, dict) else np.asarray(action_mask)[None])
         info = {} if action_mask is None else {"action_mask": action_mask}
-        env_act = self._act(obs, info, deterministic, generator or self.sample_gen)
-        return _first(env_act) if single else env_act
+        if self.recurrent:
+            n = len(self.obs_layout.flatten(obs))
+            state = (self.policy.initial_state(n, self.device) if state is None
+                     else torch.as_tensor(state, device=self.device).reshape(n, -1))
+            if episode_start is not None:
+                fresh = torch.as_tensor(np.asarray(episode_start, bool).reshape(n, 1),
+                                        device=self.device)
+                state = torch.where(fresh, torch.zeros_like(state), state)
+        env_act, state = self._act(obs, info, deterministic, generator or self.sample_gen,
+                                   state=state)
+        if not self.recurrent:
+            return _first(env_act) if single else env_act
+        return (_first(env_act), state[0]) if single else (env_act, state)
 
     @torch.inference_mode()
     def _act(self, obs: Any, info: Any, deterministic: bool, generator: torch.Generator,
-             noise: dict[str, ColoredNoise] | None = None) -> Any:
-        """Batched env action for a batch of observations and the vector env's `info`."""
+             noise: dict[str, ColoredNoise] | None = None, state: torch.Tensor | None = None
+             ) -> tuple[Any, torch.Tensor | None]:
+        """Batched env action for a batch of observations and the vector env's `info`, and a
+        recurrent policy's next `state` (None for a feed-forward one)."""
         masks = self._masks(info, obs)
-        batch = self._prep_obs(obs, update=False)
-        dist = self.policy.dist(torch.as_tensor(batch, device=self.device), masks)
+        batch = torch.as_tensor(self._prep_obs(obs, update=False), device=self.device)
+        if state is None:
+            dist = self.policy.dist(batch, masks)
+        else:
+            dist, _, state = self.policy.step(batch, state, masks)
         acts = (dist.mode() if deterministic
                 else dist.sample(generator, noise_eps(noise or {}, self.device)))
-        return self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()})
+        return self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()}), state
 
     def evaluate(self, episodes: int | None = None, deterministic: bool | None = None,
                  seed: int | None = None) -> dict[str, Any]:
@@ -186,9 +212,22 @@ class Algorithm:
         gen = torch.Generator(self.device).manual_seed(seed)
         # stochastic evaluation explores as training does, colored noise included
         noise = {} if det else self._make_noise(self._eval_envs.num_envs, seed)
-        returns, lengths, outcomes = run_episodes(
-            self._eval_envs, lambda obs, info: self._act(obs, info, det, gen, noise), episodes,
-            seed, on_new_episode=lambda envs: restart_noise(noise, envs))
+        # a recurrent policy's hidden state per eval env, zeroed where an episode begins
+        carry = {"state": (self.policy.initial_state(self._eval_envs.num_envs, self.device)
+                           if self.recurrent else None)}
+
+        def act(obs: Any, info: Any) -> Any:
+            env_act, carry["state"] = self._act(obs, info, det, gen, noise, carry["state"])
+            return env_act
+
+        def new_episode(envs: np.ndarray) -> None:
+            restart_noise(noise, envs)
+            if carry["state"] is not None:
+                carry["state"] = carry["state"].index_fill(  # out of place: an inference tensor
+                    0, torch.as_tensor(envs, device=self.device), 0.0)
+
+        returns, lengths, outcomes = run_episodes(self._eval_envs, act, episodes, seed,
+                                                  on_new_episode=new_episode)
         out = {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
                "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
                "returns": returns.tolist()}
@@ -208,6 +247,7 @@ class Algorithm:
             obs, info = self.envs.reset(seed=cfg.seed + self.global_step)
             self._obs = self._prep_obs(obs, update=True)
             self._cur_masks = self._masks(info, obs)
+            self._on_env_reset()
         bar = ProgressBar(total, f"{cfg.env_id} {self.algo_name}", cfg.log.progress)
         try:
             with self._catch_sigint():

@@ -1,7 +1,10 @@
 """PPO: collect a rollout from the vector env, then a few epochs of clipped-surrogate updates.
 
 Reads top to bottom: `_collect` fills the preallocated buffer (one forward pass per step for all
-envs), `_update` runs the pure losses from `thermorl.losses` over shuffled minibatches.
+envs), `_update` runs the pure losses from `thermorl.losses` over shuffled minibatches. A
+recurrent policy (`ppo.recurrent`) changes only where minibatches come from (whole padded
+sequences, padding masked) and how the policy is called (with the sequences' start states):
+`_update` and `_terms` are the same code for both.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..buffers import RolloutBuffer
+from ..buffers import Batch, RolloutBuffer, sequence_minibatches
 from ..config import Config
 from ..config_io import resolve
 from ..envs import EnvSource
@@ -24,7 +27,7 @@ from ..envs.masks import log_valid
 from ..errors import TrainingDiverged
 from ..losses import (approx_kl, clip_fraction, clipped_surrogate, entropy_loss,
                       explained_variance, masked_mean, masked_normalize, value_loss)
-from ..nets import ActorCritic
+from ..nets import ActorCritic, RecurrentActorCritic
 from ..normalize import RewardScaler
 from .base import Algorithm
 
@@ -51,18 +54,34 @@ class PPO(Algorithm):
         super().__init__(env, config, run_dir)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            self.policy = ActorCritic(self.obs_dim, self.heads, config.policy,
-                                      self.used_when).to(self.device)
+            if p.recurrent == "none":
+                self.policy = ActorCritic(self.obs_dim, self.heads, config.policy,
+                                          self.used_when).to(self.device)
+            else:
+                self.policy = RecurrentActorCritic(
+                    self.obs_dim, self.heads, config.policy, p.recurrent, p.rnn_hidden,
+                    p.shared_rnn, self.used_when).to(self.device)
+        self.recurrent = p.recurrent != "none"
+        state_size = self.policy.state_size if self.recurrent else 0
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=p.learning_rate, eps=1e-5)
         self.entropy = EntropyControl(head_settings(config.entropy, self.heads, p.ent_coef),
                                       self.heads)
-        self.buffer = RolloutBuffer(p.num_steps, p.num_envs, self.obs_dim, self.heads, self.device)
+        self.buffer = RolloutBuffer(p.num_steps, p.num_envs, self.obs_dim, self.heads, self.device,
+                                    state_size)
         self.reward_scaler = (RewardScaler(p.num_envs, p.gamma, p.clip_reward)
                               if p.norm_reward else None)
         self.noise = self._make_noise(p.num_envs, config.seed)
         self._prev_end = np.zeros(p.num_envs, bool)
         self._ep_ret = np.zeros(p.num_envs)
         self._ep_len = np.zeros(p.num_envs, int)
+        # recurrent: each env's hidden state, and whether its next observation begins an episode
+        self._rnn_state = torch.zeros(p.num_envs, state_size, device=self.device)
+        self._starts = np.ones(p.num_envs, bool)
+
+    def _on_env_reset(self) -> None:
+        """Every env begins a new episode (a fresh run, or a resumed one): so does memory."""
+        self._starts[:] = True
+        self._prev_end[:] = False
 
     # -- one iteration --------------------------------------------------------------------
     def _train_step(self, total: int) -> dict[str, float]:
@@ -97,7 +116,13 @@ class PPO(Algorithm):
         p, buf, dev = self.config.ppo, self.buffer, self.device
         for t in range(p.num_steps):
             obs = torch.as_tensor(self._obs, device=dev)
-            dist, value = self.policy(obs, self._cur_masks)
+            if self.recurrent:
+                state = self._start_states()
+                buf.starts[t] = torch.as_tensor(self._starts, device=dev)
+                buf.states[t] = state
+                dist, value, self._rnn_state = self.policy.step(obs, state, self._cur_masks)
+            else:
+                dist, value = self.policy(obs, self._cur_masks)
             action = dist.sample(self.sample_gen, noise_eps(self.noise, dev))
             buf.obs[t] = obs
             if self._cur_masks or buf.action_masks:
@@ -122,12 +147,20 @@ class PPO(Algorithm):
             buf.terminated[t] = torch.as_tensor(term, device=dev)
             buf.episode_end[t] = torch.as_tensor(end, device=dev)
             self._prev_end = end
+            self._starts = ~real  # after a reset-only step, the next observation begins anew
             if self.noise and not real.all():  # a reset-only step: a new episode starts next
                 restart_noise(self.noise, np.flatnonzero(~real))
             self._obs = self._prep_obs(next_obs, update=True)
             self._cur_masks = self._masks(info, next_obs)
-        last_value = self.policy.value(torch.as_tensor(self._obs, device=dev))
+        obs = torch.as_tensor(self._obs, device=dev)
+        last_value = (self.policy.value_step(obs, self._start_states()) if self.recurrent
+                      else self.policy.value(obs))
         buf.compute_returns(last_value, p.gamma, p.gae_lambda)
+
+    def _start_states(self) -> torch.Tensor:
+        """The carried hidden states, zeroed for the envs whose episode starts at this step."""
+        fresh = torch.as_tensor(self._starts, device=self.device).unsqueeze(-1)
+        return torch.where(fresh, torch.zeros_like(self._rnn_state), self._rnn_state)
 
     def _track_episodes(self, reward: np.ndarray, end: np.ndarray, real: np.ndarray) -> None:
         self._ep_ret += np.where(real, reward, 0.0)
@@ -150,30 +183,13 @@ class PPO(Algorithm):
         epochs = 0
         params = list(self.policy.parameters())
         for epochs in range(1, p.update_epochs + 1):
-            for mb in buf.minibatches(p.num_minibatches, self.shuffle_gen):
-                dist, value = self.policy(mb.obs, mb.action_masks)
-                log_ratio = dist.log_prob(mb.actions) - mb.log_probs
-                ratio = log_ratio.exp()
-                adv = masked_normalize(mb.advantages, mb.mask) if p.norm_adv else mb.advantages
-                entropies = dist.entropy()
-                # a parameter head's entropy counts only where its option was chosen
-                usage = dist.usage(mb.actions)
-                head_mask = {h: mb.mask * usage[h] if h in usage else mb.mask for h in heads}
-                pg_loss = clipped_surrogate(ratio, adv, clip, mb.mask)
-                v_loss = value_loss(value, mb.returns, mb.values,
-                                    clip if p.clip_vloss else None, mb.mask)
-                ent_loss = entropy_loss(entropies, self.entropy.coefs(progress), head_mask)
-                loss = pg_loss + p.vf_coef * v_loss + ent_loss
+            for mb in self._minibatches():
+                loss, terms = self._terms(mb, clip, self.entropy.coefs(progress))
                 with torch.no_grad():
-                    kl = approx_kl(log_ratio, mb.mask)
-                    n_real = mb.mask.sum()  # parameter heads count only where chosen
-                    used = [head_mask[h].sum() if h in usage else n_real for h in heads]
-                    max_ent = [masked_mean(log_valid(mb.action_masks[h], self.heads[h]),
-                                           head_mask[h]) for h in masked]
-                    stats = torch.stack([pg_loss, v_loss, ent_loss, kl,
-                                         clip_fraction(ratio, clip, mb.mask),
-                                         *(masked_mean(entropies[h], head_mask[h]) for h in heads),
-                                         *used, *max_ent])
+                    stats = torch.stack([terms[k] for k in (
+                        "loss/policy", "loss/value", "loss/entropy", "diag/approx_kl",
+                        "diag/clip_fraction", *(f"entropy/{h}" for h in heads),
+                        *(f"used/{h}" for h in heads), *(f"max_entropy/{h}" for h in masked))])
                 raw = stats.tolist()  # one host sync per minibatch, for all checks and logs
                 k = len(heads)
                 ent_vals = [v if n > 0 else float("nan")  # a head unused in this minibatch
@@ -209,6 +225,50 @@ class PPO(Algorithm):
         out["diag/explained_variance"] = float(explained_variance(
             buf.values.reshape(-1), buf.returns.reshape(-1), buf.valid.reshape(-1)))
         return out
+
+    def _minibatches(self) -> Any:
+        p = self.config.ppo
+        if self.recurrent:
+            return sequence_minibatches(self.buffer, p.seq_len, p.burn_in, p.num_minibatches,
+                                        self.shuffle_gen)
+        return self.buffer.minibatches(p.num_minibatches, self.shuffle_gen)
+
+    def _terms(self, mb: Batch, clip: float, coefs: dict[str, Any]
+               ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss of one minibatch and its named terms, every one a masked mean over the real
+        samples (`mb.mask`: not reset-only steps, not sequence padding). `used/<h>` counts the
+        samples that weigh in head h's entropy; `max_entropy/<h>` is a masked head's mean
+        log(valid actions)."""
+        p = self.config.ppo
+        heads = list(self.heads)
+        if mb.seq is None:
+            dist, value = self.policy(mb.obs, mb.action_masks)
+        else:
+            dist, value = self.policy.forward_seq(mb.obs, mb.action_masks, mb.seq)
+        log_ratio = dist.log_prob(mb.actions) - mb.log_probs
+        ratio = log_ratio.exp()
+        adv = masked_normalize(mb.advantages, mb.mask) if p.norm_adv else mb.advantages
+        entropies = dist.entropy()
+        # a parameter head's entropy counts only where its option was chosen
+        usage = dist.usage(mb.actions)
+        head_mask = {h: mb.mask * usage[h] if h in usage else mb.mask for h in heads}
+        pg_loss = clipped_surrogate(ratio, adv, clip, mb.mask)
+        v_loss = value_loss(value, mb.returns, mb.values, clip if p.clip_vloss else None,
+                            mb.mask)
+        ent_loss = entropy_loss(entropies, coefs, head_mask)
+        loss = pg_loss + p.vf_coef * v_loss + ent_loss
+        terms = {"loss/policy": pg_loss, "loss/value": v_loss, "loss/entropy": ent_loss}
+        with torch.no_grad():
+            terms["diag/approx_kl"] = approx_kl(log_ratio, mb.mask)
+            terms["diag/clip_fraction"] = clip_fraction(ratio, clip, mb.mask)
+            n_real = mb.mask.sum()  # parameter heads count only where chosen
+            for h in heads:
+                terms[f"entropy/{h}"] = masked_mean(entropies[h], head_mask[h])
+                terms[f"used/{h}"] = head_mask[h].sum() if h in usage else n_real
+            for h in mb.action_masks:
+                terms[f"max_entropy/{h}"] = masked_mean(
+                    log_valid(mb.action_masks[h], self.heads[h]), head_mask[h])
+        return loss, terms
 
     def set_target(self, head: str, value: float | dict[str, float]) -> None:
         """Hold `head`'s entropy at a new target from now on (a curriculum stage): nats, or

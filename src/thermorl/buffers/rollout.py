@@ -1,9 +1,10 @@
-"""A preallocated rollout of T steps from N envs, and its minibatches."""
+"""A preallocated rollout of T steps from N envs, and its minibatches (sequence minibatches for
+recurrent policies are in `sequences.py`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import torch
 from torch import Tensor
@@ -11,10 +12,15 @@ from torch import Tensor
 from ..envs.spaces import HeadSpec
 from ..losses import gae
 
+if TYPE_CHECKING:
+    from .sequences import SeqInfo
+
 
 @dataclass(frozen=True)
 class Batch:
-    """Flat samples for one minibatch; `mask` is 1 for a real transition."""
+    """Flat samples for one minibatch; `mask` is 1 for a real transition. A recurrent
+    minibatch is B padded sequences flattened time-major (row l * B + b), its padding 0 in
+    `mask`, with the sequences' start states in `seq`."""
 
     obs: Tensor
     actions: dict[str, Tensor]
@@ -24,11 +30,12 @@ class Batch:
     returns: Tensor
     mask: Tensor
     action_masks: dict[str, Tensor]
+    seq: SeqInfo | None = None
 
 
 class RolloutBuffer:
     def __init__(self, num_steps: int, num_envs: int, obs_dim: int,
-                 heads: Mapping[str, HeadSpec], device: torch.device):
+                 heads: Mapping[str, HeadSpec], device: torch.device, state_size: int = 0):
         T, N = num_steps, num_envs
         self.T, self.N = T, N
 
@@ -45,6 +52,10 @@ class RolloutBuffer:
         self.log_probs, self.values, self.rewards = z(T, N), z(T, N), z(T, N)
         self.terminated, self.episode_end, self.valid = z(T, N), z(T, N), z(T, N)
         self.advantages, self.returns = z(T, N), z(T, N)
+        # recurrent policies: where an episode starts, and the hidden state each step began
+        # from (zero at episode starts), so training can start sequences where collection did
+        self.starts = z(T, N, dtype=torch.bool)
+        self.states = z(T, N, state_size) if state_size else None
 
     def store_masks(self, t: int, masks: Mapping[str, Tensor]) -> None:
         for name in self.action_masks.keys() | masks.keys():

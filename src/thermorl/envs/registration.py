@@ -12,6 +12,8 @@ def register_envs() -> None:
     if "thermorl/Momentum-v0" not in gym.registry:
         gym.register("thermorl/Momentum-v0", entry_point="thermorl.envs.momentum:MomentumEnv",
                      max_episode_steps=200)
+    if "thermorl/Memory-v0" not in gym.registry:
+        gym.register("thermorl/Memory-v0", entry_point="thermorl.envs.memory:MemoryEnv")
     try:
         from .dogfight import register_envs as register_dogfight
     except ImportError:  # the duel is optional while it is being built
