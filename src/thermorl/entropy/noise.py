@@ -51,6 +51,7 @@ class ColoredNoise:
         self.buf = powerlaw_chunk(self.beta, (num_envs, dim), chunk, self.rng)
         self.next_buf = np.zeros_like(self.buf)
         self.pos = np.zeros(num_envs, np.int64)
+        self._envs = np.arange(num_envs)
 
     def restart(self, envs: np.ndarray | list[int]) -> None:
         """A new episode began in these envs: start them on fresh sequences."""
@@ -60,23 +61,28 @@ class ColoredNoise:
 
     def step(self) -> np.ndarray:
         """[num_envs, dim] float32 eps for this step."""
-        out = np.empty((self.n, self.dim))
         fade_from = self.chunk - self.overlap
-        for i in range(self.n):
-            p = int(self.pos[i])
-            if p == fade_from:  # the next chunk starts now, underneath the fade
-                self.next_buf[i] = powerlaw_chunk(self.beta, (self.dim,), self.chunk, self.rng)
-            if p < fade_from:
-                out[i] = self.buf[i, :, p]
-            else:
-                k = p - fade_from  # 0 .. overlap-1
-                theta = 0.5 * np.pi * (k + 1) / (self.overlap + 1)
-                out[i] = (np.cos(theta) * self.buf[i, :, p]
-                          + np.sin(theta) * self.next_buf[i, :, k])
-            self.pos[i] = p + 1
-            if self.pos[i] == self.chunk:  # continue in the new chunk after its faded part
-                self.buf[i] = self.next_buf[i]
-                self.pos[i] = self.overlap
+        envs = self._envs
+        if self.pos.max() < fade_from:  # the common case: every env inside its chunk
+            out = self.buf[envs, :, self.pos]
+            self.pos += 1
+            return out.astype(np.float32)
+        starting = np.flatnonzero(self.pos == fade_from)  # the next chunk starts underneath
+        if starting.size:
+            self.next_buf[starting] = powerlaw_chunk(self.beta, (starting.size, self.dim),
+                                                     self.chunk, self.rng)
+        out = self.buf[envs, :, self.pos]  # [n, dim]
+        fading = np.flatnonzero(self.pos >= fade_from)
+        if fading.size:
+            k = self.pos[fading] - fade_from  # 0 .. overlap-1
+            theta = (0.5 * np.pi * (k + 1) / (self.overlap + 1))[:, None]
+            out[fading] = (np.cos(theta) * out[fading]
+                           + np.sin(theta) * self.next_buf[fading, :, k])
+        self.pos += 1
+        done = np.flatnonzero(self.pos == self.chunk)
+        if done.size:  # continue in the new chunk after its faded part
+            self.buf[done] = self.next_buf[done]
+            self.pos[done] = self.overlap
         return out.astype(np.float32)
 
     def state_dict(self) -> dict[str, Any]:
