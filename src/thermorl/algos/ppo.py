@@ -60,9 +60,6 @@ class PPO(Algorithm):
         self.reward_scaler = (RewardScaler(p.num_envs, p.gamma, p.clip_reward)
                               if p.norm_reward else None)
         self.noise = self._make_noise(p.num_envs, config.seed)
-        self._prev_end = np.zeros(p.num_envs, bool)
-        self._ep_ret = np.zeros(p.num_envs)
-        self._ep_len = np.zeros(p.num_envs, int)
 
     # -- one iteration --------------------------------------------------------------------
     def _train_step(self, total: int) -> dict[str, float]:
@@ -128,15 +125,6 @@ class PPO(Algorithm):
             self._cur_masks = self._masks(info, next_obs)
         last_value = self.policy.value(torch.as_tensor(self._obs, device=dev))
         buf.compute_returns(last_value, p.gamma, p.gae_lambda)
-
-    def _track_episodes(self, reward: np.ndarray, end: np.ndarray, real: np.ndarray) -> None:
-        self._ep_ret += np.where(real, reward, 0.0)
-        self._ep_len += real
-        for i in np.flatnonzero(end & real):
-            self.recent_returns.append(float(self._ep_ret[i]))
-            self.recent_lengths.append(int(self._ep_len[i]))
-        self._ep_ret[end] = 0.0
-        self._ep_len[end] = 0
 
     def _update(self, clip: float, progress: float) -> dict[str, float]:
         p, buf = self.config.ppo, self.buffer
