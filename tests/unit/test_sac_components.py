@@ -163,3 +163,13 @@ def test_resume_state_continues_exactly(tmp_path):
         tmp_path / "b.pt"))
     assert len(without.buffer) == 0
     assert np.isfinite(again.evaluate(2)["mean_return"])
+
+
+def test_ctrl_c_ends_a_round_early():
+    cfg = thermorl.make_config("Pendulum-v1", algo="sac", total_timesteps=1000, **SMALL)
+    algo = thermorl.SAC("Pendulum-v1", cfg)
+    obs, _ = algo.envs.reset(seed=0)
+    algo._obs = algo._prep_obs(obs, update=True)
+    algo._stop = True  # as the first Ctrl-C's handler sets it
+    algo._train_step(1000)
+    assert algo.global_step == 1 and algo.updates == 1

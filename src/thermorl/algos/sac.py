@@ -106,7 +106,8 @@ class SAC(Algorithm):
         end = min(start + s.log_interval, total)
         sums: dict[str, float] = {}
         steps = 0
-        while self.global_step < end:
+        while self.global_step < end and not (self._stop and self.global_step > start):
+            # (a first Ctrl-C ends the round early: rounds are long when steps are slow)
             progress = self.global_step / total
             self._collect(min(s.train_freq, -(-(total - self.global_step) // n)))
             if self.global_step > s.learning_starts and len(self.buffer) > 0:
