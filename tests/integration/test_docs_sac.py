@@ -11,7 +11,7 @@ DOC = (Path(__file__).resolve().parents[2] / "docs" / "sac.md").read_text()
 
 
 def blocks(lang):
-    return re.findall(rf"```{lang}\n(.*?)```", DOC, flags=re.S)
+    return re.findall(rf"```{lang}\n(.*?)```", DOC, flags=re.DOTALL)
 
 
 def test_python_example_runs(tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ the number of joint discrete actions.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor

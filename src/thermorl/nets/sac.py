@@ -7,8 +7,9 @@ layer of both critics is one batched matmul: small MLPs on a CPU cost per call, 
 
 from __future__ import annotations
 
+import itertools
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
@@ -56,7 +57,8 @@ class TwinQ(nn.Module):
     def __init__(self, n_in: int, hidden: tuple[int, ...], n_out: int, activation: str):
         super().__init__()
         sizes = [n_in, *hidden, n_out]
-        self.layers = nn.ModuleList(EnsembleLinear(2, a, b) for a, b in zip(sizes, sizes[1:]))
+        self.layers = nn.ModuleList(EnsembleLinear(2, a, b)
+                                    for a, b in itertools.pairwise(sizes))
         self.act = ACTIVATIONS[activation]()
 
     def forward(self, x: Tensor, detach: bool = False) -> Tensor:
