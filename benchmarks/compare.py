@@ -1,6 +1,7 @@
-"""thermorl PPO against Stable-Baselines3 PPO: same env, hyperparameters and seed.
+"""thermorl PPO and SAC against Stable-Baselines3's: same env, hyperparameters and seed.
 
     python benchmarks/compare.py                                   # ppo-cartpole, 1 repeat
+    python benchmarks/compare.py --case sac-pendulum --repeats 2   # SAC, Pendulum-v1, 20k steps
     python benchmarks/compare.py --case all --repeats 3 --floor --json results.json
     python benchmarks/compare.py --case all --total-timesteps 4096 --floor   # a quick check
 
@@ -43,6 +44,14 @@ CASES: dict[str, dict[str, Any]] = {
         "anneal_lr": False, "clip_range": 0.2, "anneal_clip": False, "ent_coef": 0.0,
         "vf_coef": 0.5, "max_grad_norm": 0.5, "total_timesteps": 100_000,
     },
+    # SAC on Pendulum-v1 with lr 1e-3 and SB3's SAC defaults otherwise (256x256 ReLU nets,
+    # state-dependent log-std, tanh squashing, alpha learned from 1.0 toward -dim).
+    "sac-pendulum": {
+        "algo": "sac", "env_id": "Pendulum-v1", "n_envs": 1, "learning_rate": 1e-3,
+        "buffer_size": 1_000_000, "batch_size": 256, "tau": 0.005, "gamma": 0.99,
+        "learning_starts": 100, "train_freq": 1, "gradient_steps": 1, "hidden": [256, 256],
+        "total_timesteps": 20_000,
+    },
 }
 HIDDEN = (64, 64)  # separate actor and critic MLPs, tanh, on both sides
 EVAL_EPISODES = 10
@@ -63,7 +72,7 @@ def peak_rss_mib() -> float:
 
 def planned_steps(spec: dict[str, Any], total: int) -> int:
     """Env steps both libraries actually take: whole rollouts until `total` is reached."""
-    rollout = spec["n_envs"] * spec["n_steps"]
+    rollout = spec["n_envs"] * spec.get("n_steps", 1)
     return -(-total // rollout) * rollout
 
 
@@ -73,6 +82,21 @@ def child_thermorl(spec: dict[str, Any], total: int, seed: int, vec: str) -> dic
     torch.set_num_threads(1)
     import thermorl
 
+    if spec.get("algo") == "sac":
+        cfg = thermorl.make_config(spec["env_id"], **{
+            "algo": "sac", "preset": "none", "seed": seed, "total_timesteps": total,
+            "device": "cpu", "torch_threads": 1,
+            **{f"sac.{k}": spec[k] for k in ("learning_rate", "buffer_size", "batch_size", "tau",
+                                              "gamma", "learning_starts", "train_freq",
+                                              "gradient_steps")},
+            "sac.num_envs": spec["n_envs"], "sac.log_interval": 1000,
+            "policy.hidden_sizes": spec["hidden"], "policy.activation": "relu",
+            "entropy.mode": "learned", "entropy.constraint": "min", "entropy.target": "auto",
+            "entropy.coef": 1.0, "entropy.lr": spec["learning_rate"],
+            "eval.freq": 0, "eval.episodes": EVAL_EPISODES, "eval.deterministic": True,
+            "log.tensorboard": False, "log.progress": "off",
+        })
+        return _time_thermorl(thermorl.SAC, cfg, spec, seed, vec)
     rollout = spec["n_envs"] * spec["n_steps"]
     if rollout % spec["batch_size"]:
         raise SystemExit(f"batch_size {spec['batch_size']} does not divide the rollout {rollout}")
@@ -95,6 +119,15 @@ def child_thermorl(spec: dict[str, Any], total: int, seed: int, vec: str) -> dic
         "eval.freq": 0, "eval.episodes": EVAL_EPISODES, "eval.deterministic": True,
         "log.tensorboard": False, "log.progress": "off",
     })
+    return _time_thermorl(thermorl.PPO, cfg, spec, seed, vec)
+
+
+def _time_thermorl(cls: Any, cfg: Any, spec: dict[str, Any], seed: int,
+                   vec: str) -> dict[str, Any]:
+    import torch
+
+    import thermorl
+
     if vec == "sync":  # a factory makes thermorl use gymnasium's SyncVectorEnv, as SB3 steps
         import functools
 
@@ -103,7 +136,7 @@ def child_thermorl(spec: dict[str, Any], total: int, seed: int, vec: str) -> dic
         source: Any = functools.partial(gym.make, spec["env_id"])
     else:
         source = spec["env_id"]
-    algo = thermorl.PPO(source, cfg)
+    algo = cls(source, cfg)
     env_type = type(algo.envs.unwrapped).__name__
 
     # learn() ends with one evaluation of its own; time it apart so that only training counts.
@@ -139,11 +172,22 @@ def child_sb3(spec: dict[str, Any], total: int, seed: int) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(1)
-    import stable_baselines3
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.evaluation import evaluate_policy
 
+    if spec.get("algo") == "sac":
+        from stable_baselines3 import SAC
+
+        env = make_vec_env(spec["env_id"], n_envs=spec["n_envs"], seed=seed)
+        sac = SAC(
+            "MlpPolicy", env, learning_rate=spec["learning_rate"],
+            buffer_size=spec["buffer_size"], learning_starts=spec["learning_starts"],
+            batch_size=spec["batch_size"], tau=spec["tau"], gamma=spec["gamma"],
+            train_freq=spec["train_freq"], gradient_steps=spec["gradient_steps"],
+            ent_coef="auto", target_entropy="auto",
+            policy_kwargs={"net_arch": list(spec["hidden"])}, seed=seed, device="cpu",
+            verbose=0)
+        return _time_sb3(sac, env, spec, total, seed, int)
     lr0, clip0 = spec["learning_rate"], spec["clip_range"]
     # SB3 calls a schedule with the fraction of training left, 1 at the start and 0 at the end
     lr = (lambda f: f * lr0) if spec["anneal_lr"] else lr0
@@ -160,6 +204,18 @@ def child_sb3(spec: dict[str, Any], total: int, seed: int) -> dict[str, Any]:
                        "activation_fn": torch.nn.Tanh, "log_std_init": 0.0},
         seed=seed, device="cpu", verbose=0,
     )
+    return _time_sb3(model, env, spec, total, seed, lambda n: n // spec["n_epochs"])
+
+
+def _time_sb3(model: Any, env: Any, spec: dict[str, Any], total: int, seed: int,
+              updates: Any) -> dict[str, Any]:
+    """Time `learn()` alone, then evaluate; `updates` turns SB3's gradient-step count into
+    the case's unit."""
+    import stable_baselines3
+    import torch
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+
     t0 = time.perf_counter()
     model.learn(total_timesteps=total)
     learn_s = time.perf_counter() - t0
@@ -168,7 +224,7 @@ def child_sb3(spec: dict[str, Any], total: int, seed: int) -> dict[str, Any]:
                                 deterministic=True)
     return {
         "wall_s": learn_s, "learn_call_s": learn_s, "steps": int(model.num_timesteps),
-        "updates": int(model._n_updates // spec["n_epochs"]),
+        "updates": int(updates(model._n_updates)),
         "eval_mean": float(mean), "eval_std": float(std), "env_type": type(env).__name__,
         "torch_threads": torch.get_num_threads(),
         "versions": {"stable_baselines3": stable_baselines3.__version__,

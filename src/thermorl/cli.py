@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import checkpoint
-from .algos import PPO
+from .algos import PPO, SAC
 from .algos.base import TrainingInterrupted
 from .config import Config
 from .config_io import structured_prefix, field_paths, resolve
@@ -25,7 +25,7 @@ from .envs import check_env_id
 from .errors import ThermorlError, TrainingDiverged
 from .presets import preset_for
 
-ALGOS = {"ppo": PPO}
+ALGOS = {"ppo": PPO, "sac": SAC}
 RESUME_CHANGES = ("total_timesteps", "device", "torch_threads")
 
 
@@ -70,7 +70,7 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="thermorl", allow_abbrev=False,
-                    description="thermorl: PPO with the policy's entropy under control.")
+                    description="thermorl: PPO and SAC with the policy's entropy under control.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     _train_parser(sub)
     e = sub.add_parser("eval", help="evaluate a run's checkpoint", allow_abbrev=False)
@@ -167,7 +167,8 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         _say(f"thermorl: {cfg.algo} on {cfg.env_id} for {cfg.total_timesteps:,} steps, seed "
              f"{cfg.seed} -> {run_dir}")
         if preset:
-            shown = ", ".join(f"{k}={v}" for k, v in _flatten(preset_for(preset, cfg.env_id)[1]))
+            shown = ", ".join(f"{k}={v}" for k, v in
+                              _flatten(preset_for(preset, cfg.env_id, cfg.algo)[1]))
             _say(f"thermorl: preset {preset}: {shown} (override any with --SECTION.FIELD)")
     try:
         algo.learn()

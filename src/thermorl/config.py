@@ -66,6 +66,30 @@ class PPOConfig:
 
 
 @dataclass(frozen=True)
+class SACConfig:
+    """Soft Actor-Critic (Haarnoja et al., 2018): twin Q networks, Polyak-averaged targets, a
+    tanh-squashed Gaussian per continuous head, exact expectations over discrete heads. Its
+    temperatures are the `entropy:` section's controllers (learned toward a target by default).
+    Defaults follow Stable-Baselines3's SAC."""
+
+    num_envs: int = param(1, "parallel environments in the vector env", ge=1)
+    buffer_size: int = param(1_000_000, "replay buffer capacity, in transitions", ge=1)
+    batch_size: int = param(256, "transitions per gradient step", ge=1)
+    learning_rate: float = param(3e-4, "Adam learning rate of the actor and the critics", gt=0)
+    gamma: float = param(0.99, "discount factor", ge=0, le=1)
+    tau: float = param(0.005, "Polyak coefficient: target <- (1 - tau) * target + tau * online",
+                       gt=0, le=1)
+    learning_starts: int = param(100, "env steps of uniformly random actions before learning",
+                                 ge=0)
+    train_freq: int = param(1, "vector-env steps between rounds of gradient steps", ge=1)
+    gradient_steps: int = param(1, "gradient steps per round", ge=1)
+    log_interval: int = param(1000, "env steps per metrics row (and per checkpoint / Ctrl-C "
+                                    "check)", ge=1)
+    save_replay_buffer: bool = param(False, "also save the replay buffer in checkpoints, so a "
+                                            "resumed run continues with its experience")
+
+
+@dataclass(frozen=True)
 class PolicyConfig:
     """Actor and critic networks and the action distributions."""
 
@@ -245,7 +269,8 @@ class Config:
     """A whole run. YAML files and dotted CLI overrides map onto these fields."""
 
     env_id: str = param("CartPole-v1", "gymnasium env id, or module:EnvId for your own")
-    algo: str = param("ppo", "algorithm", choices=("ppo",))
+    algo: str = param("ppo", "algorithm (sac changes some defaults: see docs/sac.md)",
+                      choices=("ppo", "sac"))
     total_timesteps: int = param(100_000, "env steps to train for", ge=1)
     seed: int = param(1, "seed for torch, numpy and the envs", ge=0)
     device: str = param("cpu", "torch device: cpu, cuda, cuda:N or auto")
@@ -254,6 +279,7 @@ class Config:
     preset: str = param("auto", "hyperparameter preset: auto (by env id), none, or a preset name")
     env_kwargs: dict = param({}, "keyword arguments for gymnasium.make", deep=True)
     ppo: PPOConfig = field(default_factory=PPOConfig, metadata={"help": "PPO hyperparameters"})
+    sac: SACConfig = field(default_factory=SACConfig, metadata={"help": "SAC hyperparameters"})
     policy: PolicyConfig = field(default_factory=PolicyConfig,
                                  metadata={"help": "networks and distributions"})
     entropy: EntropyConfig = field(default_factory=EntropyConfig,

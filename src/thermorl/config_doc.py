@@ -9,7 +9,7 @@ import dataclasses
 
 from .config import Config, HeadEntropyConfig
 from .config_io import _describe, field_paths, field_type
-from .presets import PRESETS
+from .presets import ALGO_DEFAULTS, PRESETS
 
 INTRO = """# Configuration
 
@@ -64,12 +64,20 @@ def markdown() -> str:
         accepts = m.get("accepts") or ("one of " + ", ".join(c for c in m["choices"] if c)
                                        if m.get("choices") else f"as `entropy.{f.name}`")
         lines.append(f"| `{f.name}` | {accepts} | {m['help']} |")
+    lines += ["", "## Defaults by algorithm", "",
+              "`algo: sac` lays these over the defaults above, before any preset (see "
+              "docs/sac.md):", ""]
+    for algo, over in ALGO_DEFAULTS.items():
+        if over:
+            lines.append(f"- `{algo}`: " + ", ".join(f"`{k}={v}`" for k, v in _flat(over)))
     lines += ["", "## Presets", "",
-              "Applied when `preset: auto` (the default) and the env id matches; `preset: none` "
+              "Applied when `preset: auto` (the default) and the env id matches (a SAC preset "
+              "is named `sac/<env id>` and applies with `algo: sac`); `preset: none` "
               "disables them.", ""]
     for env, preset in PRESETS.items():
         lines.append(f"- `{env}`: " + ", ".join(f"`{k}={v}`" for k, v in _flat(preset)))
-    lines += ["", "Sources: rl-baselines3-zoo's published PPO hyperparameters for each env. For "
+    lines += ["", "Sources: rl-baselines3-zoo's published PPO hyperparameters for each env; "
+              "Stable-Baselines3's SAC defaults for `sac/Pendulum-v1`. For "
               "Pendulum-v1 a plain", "state-independent Gaussian stands in for the zoo's gSDE "
               "and still passes the learning tests", "(evaluation return >= -250 within the "
               "zoo's 100k steps).", ""]

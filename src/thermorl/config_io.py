@@ -20,7 +20,7 @@ import yaml
 
 from .config import Config
 from .errors import ConfigError
-from .presets import preset_for
+from .presets import ALGO_DEFAULTS, preset_for
 
 
 @functools.cache
@@ -241,14 +241,28 @@ def resolve(*, file: str | Path | None = None, overrides: Mapping[str, Any] | No
         layers.append(load_yaml(file))
     layers.append(nest(overrides or {}))
     user = Config()
-    for layer in layers:  # first pass: learn env_id and preset choice before picking a preset
+    for layer in layers:  # first pass: learn env_id, algo and preset choice before a preset
         user = merge(user, layer)
-    name, preset = preset_for(user.preset, user.env_id)
-    cfg = merge(Config(), preset)
+    _check_sections(user)
+    name, preset = preset_for(user.preset, user.env_id, user.algo)
+    cfg = merge(merge(Config(), ALGO_DEFAULTS[user.algo]), preset)
     for layer in layers:
         cfg = merge(cfg, layer)
     cfg = dataclasses.replace(cfg, preset=name or "none")
     return check(cfg), name
+
+
+def _check_sections(cfg: Config) -> None:
+    """A setting of the other algorithm's section that the user changed from its default is
+    a mistake (it would be ignored silently); a run's own config.yaml, which lists every section
+    at its defaults, still loads."""
+    other = {"ppo": "sac", "sac": "ppo"}[cfg.algo]
+    section, default = getattr(cfg, other), getattr(Config(), other)
+    for f in dataclasses.fields(section):
+        if getattr(section, f.name) != getattr(default, f.name):
+            raise ConfigError(f"{other}.{f.name}={getattr(section, f.name)!r} is a {other.upper()} "
+                              f"setting, but algo is {cfg.algo}; accepted with algo {cfg.algo}: "
+                              f"the {cfg.algo}.* settings (or set algo: {other})")
 
 
 def _plain(v: Any) -> Any:

@@ -1,12 +1,28 @@
-"""Hyperparameter presets by env id, applied automatically (`preset: auto`) and overridable.
+"""Hyperparameter presets by env id, applied automatically (`preset: auto`) and overridable,
+and the defaults that differ by algorithm.
 
 Each preset is a nested dict in the YAML layout, so it passes through the same validation as a
-user's file. Sources are named beside each one.
+user's file. Sources are named beside each one. A SAC preset is named `sac/<env id>`; with
+`algo: sac`, `preset: auto` looks for that name.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+# Laid over the dataclass defaults when `algo` selects the algorithm, before any preset. SAC's
+# networks and its temperature are Stable-Baselines3's SAC defaults: 256x256 ReLU MLPs, a
+# state-dependent log-std, tanh-squashed Gaussians, and alpha = exp(log_alpha) learned (a dual
+# step, Adam at SAC's learning rate) from 1.0 toward the target, kept >= the target (min).
+ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
+    "ppo": {},
+    "sac": {
+        "policy": {"hidden_sizes": [256, 256], "activation": "relu", "squash": True,
+                   "state_dependent_std": True},
+        "entropy": {"mode": "learned", "constraint": "min", "controller": "dual", "coef": 1.0,
+                    "lr": 3e-4, "coef_max": 100.0},
+    },
+}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # rl-baselines3-zoo's published PPO set for CartPole-v1 (lr and clip annealed linearly).
@@ -76,19 +92,41 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "num_minibatches": 4, "update_epochs": 4, "learning_rate": 1e-3},
         "eval": {"episodes": 100},
     },
+    # SAC on Pendulum-v1: Stable-Baselines3's SAC defaults (buffer 1M, batch 256, tau 0.005,
+    # gamma 0.99, learning_starts 100, one gradient step per env step, target -dim) with lr 1e-3,
+    # the setting benchmarks/compare.py runs beside SB3; solved (eval >= -200) by 20k steps.
+    "sac/Pendulum-v1": {
+        "total_timesteps": 20_000,
+        "sac": {"learning_rate": 1e-3},
+        "entropy": {"lr": 1e-3},
+    },
+    # Discrete SAC on CartPole-v1 (thermorl's own; see docs/sac.md): small networks, a gradient
+    # step every fourth env step, temperature floor at the auto target (half of log 2).
+    "sac/CartPole-v1": {
+        "total_timesteps": 100_000,
+        "sac": {"learning_rate": 1e-3, "learning_starts": 1000, "train_freq": 4,
+                "buffer_size": 100_000, "batch_size": 128, "tau": 0.01},
+        "policy": {"hidden_sizes": [64, 64]},
+        "entropy": {"lr": 1e-3},
+    },
 }
 
 
-def preset_for(name: str, env_id: str) -> tuple[str | None, dict[str, Any]]:
-    """The preset `name` selects for `env_id`: (its name or None, its nested overrides)."""
+def preset_for(name: str, env_id: str, algo: str = "ppo") -> tuple[str | None, dict[str, Any]]:
+    """The preset `name` selects for `env_id` and `algo`: (its name or None, its overrides)."""
     from .errors import ConfigError
 
     if name == "none":
         return None, {}
     if name == "auto":
         key = env_id.split(":")[-1]
+        key = key if algo == "ppo" else f"{algo}/{key}"
         return (key, PRESETS[key]) if key in PRESETS else (None, {})
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; accepted: auto, none, "
                           + ", ".join(sorted(PRESETS)))
+    made_for = name.split("/")[0] if name.startswith("sac/") else "ppo"
+    if made_for != algo:
+        raise ConfigError(f"preset {name!r} is for algo {made_for}, but algo is {algo}; "
+                          f"accepted: auto, none, or a preset for {algo}")
     return name, PRESETS[name]

@@ -59,3 +59,34 @@ def test_noise_on_a_discrete_head_is_an_error():
     # the section-wide default applies to Gaussian heads only
     algo = thermorl.PPO(env, thermorl.make_config(env, **{"entropy.noise": {"beta": 1.0}}))
     assert set(algo.noise) == {"value"}
+
+
+def sac_config(beta, **extra):
+    return thermorl.make_config(ENV, algo="sac", **{
+        "entropy.noise": {"beta": beta}, "total_timesteps": 300, "sac.num_envs": 2,
+        "sac.learning_starts": 0, "sac.batch_size": 32, "policy.hidden_sizes": [32, 32],
+        "eval.episodes": 2, "log.progress": "off", **extra})
+
+
+@pytest.mark.parametrize("beta,low,high", [(0.0, -0.15, 0.15), (2.0, 0.8, 1.0)])
+def test_sac_rollout_actions_carry_the_noise_color(beta, low, high):
+    algo = thermorl.SAC(ENV, sac_config(beta))
+    algo._obs = algo._prep_obs(algo.envs.reset(seed=0)[0], update=True)
+    algo._collect(200)  # one whole episode per env, no resets: rows alternate env 0, env 1
+    # fresh policy: mean ~ 0, std 1, so the stored tanh(u) follows the noise
+    actions = algo.buffer.actions["action"][:400].numpy().reshape(200, 2, 1)
+    assert low < lag1(actions) < high
+
+
+def test_sac_noise_restarts_round_trips_and_deterministic_eval_ignores_it(tmp_path):
+    algo = thermorl.SAC(ENV, sac_config(1.0, total_timesteps=500), run_dir=tmp_path / "r")
+    algo.learn()  # 250 steps per env cross one reset
+    n = algo.noise["action"]
+    assert (n.pos < 200).all()
+    again = thermorl.SAC.load(tmp_path / "r")
+    m = again.noise["action"]
+    assert np.array_equal(m.pos, n.pos) and np.array_equal(m.buf, n.buf)
+    white = thermorl.SAC.load(tmp_path / "r", entropy={**again.config.entropy.__dict__,
+                                                       "noise": {"beta": 0.0}})
+    assert algo.evaluate(2, deterministic=True) == white.evaluate(2, deterministic=True)
+    assert algo.evaluate(2, deterministic=False) != white.evaluate(2, deterministic=False)

@@ -1,3 +1,4 @@
 from .ppo import PPO
+from .sac import SAC
 
-__all__ = ["PPO"]
+__all__ = ["PPO", "SAC"]

@@ -96,6 +96,10 @@ class Algorithm:
         self._eval_envs: gym.vector.VectorEnv | None = None
         self._obs: np.ndarray | None = None
         self._cur_masks: dict[str, torch.Tensor] = {}
+        # next-step autoreset: True where the last step ended an episode, so this one only resets
+        self._prev_end = np.zeros(self.num_envs, bool)
+        self._ep_ret = np.zeros(self.num_envs)
+        self._ep_len = np.zeros(self.num_envs, int)
         self._stop = False
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.logger = RunLogger(self.run_dir, cfg.log.tensorboard)
@@ -115,6 +119,7 @@ class Algorithm:
 
     def _on_env_reset(self) -> None:
         """Every training env was just reset (episodes restart, on resume too)."""
+        self._prev_end[:] = False
 
     def _load_state(self, state: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -123,6 +128,17 @@ class Algorithm:
         """Colored-noise sources for the Gaussian heads whose beta is above 0."""
         return {h: ColoredNoise(c.s.noise_beta, num_envs, self.heads[h].dim, seed * 1009 + i)
                 for i, (h, c) in enumerate(self.entropy.heads.items()) if c.s.noise_beta > 0}
+
+    def _track_episodes(self, reward: np.ndarray, end: np.ndarray, real: np.ndarray) -> None:
+        """Episode returns and lengths for `episode/*`; reset-only steps (not `real`) add
+        nothing."""
+        self._ep_ret += np.where(real, reward, 0.0)
+        self._ep_len += real
+        for i in np.flatnonzero(end & real):
+            self.recent_returns.append(float(self._ep_ret[i]))
+            self.recent_lengths.append(int(self._ep_len[i]))
+        self._ep_ret[end] = 0.0
+        self._ep_len[end] = 0
 
     # -- observations and actions ---------------------------------------------------------
     def _prep_obs(self, obs: Any, update: bool) -> np.ndarray:

@@ -71,17 +71,14 @@ class PPO(Algorithm):
         self.reward_scaler = (RewardScaler(p.num_envs, p.gamma, p.clip_reward)
                               if p.norm_reward else None)
         self.noise = self._make_noise(p.num_envs, config.seed)
-        self._prev_end = np.zeros(p.num_envs, bool)
-        self._ep_ret = np.zeros(p.num_envs)
-        self._ep_len = np.zeros(p.num_envs, int)
         # recurrent: each env's hidden state, and whether its next observation begins an episode
         self._rnn_state = torch.zeros(p.num_envs, state_size, device=self.device)
         self._starts = np.ones(p.num_envs, bool)
 
     def _on_env_reset(self) -> None:
         """Every env begins a new episode (a fresh run, or a resumed one): so does memory."""
+        super()._on_env_reset()
         self._starts[:] = True
-        self._prev_end[:] = False
 
     # -- one iteration --------------------------------------------------------------------
     def _train_step(self, total: int) -> dict[str, float]:
@@ -161,15 +158,6 @@ class PPO(Algorithm):
         """The carried hidden states, zeroed for the envs whose episode starts at this step."""
         fresh = torch.as_tensor(self._starts, device=self.device).unsqueeze(-1)
         return torch.where(fresh, torch.zeros_like(self._rnn_state), self._rnn_state)
-
-    def _track_episodes(self, reward: np.ndarray, end: np.ndarray, real: np.ndarray) -> None:
-        self._ep_ret += np.where(real, reward, 0.0)
-        self._ep_len += real
-        for i in np.flatnonzero(end & real):
-            self.recent_returns.append(float(self._ep_ret[i]))
-            self.recent_lengths.append(int(self._ep_len[i]))
-        self._ep_ret[end] = 0.0
-        self._ep_len[end] = 0
 
     def _update(self, clip: float, progress: float) -> dict[str, float]:
         p, buf = self.config.ppo, self.buffer

@@ -44,6 +44,12 @@ class DiagGaussian:
                               device=self.mean.device)
         return (self.mean + self.log_std.exp() * eps).detach()
 
+    def rsample(self, generator: torch.Generator | None = None) -> Tensor:
+        """mean + std * eps, eps ~ N(0, 1), keeping the gradient (SAC's reparameterization)."""
+        eps = torch.randn(self.mean.shape, generator=generator, dtype=self.mean.dtype,
+                          device=self.mean.device)
+        return self.mean + self.log_std.exp() * eps
+
     def mode(self) -> Tensor:
         return self.mean
 
@@ -97,6 +103,10 @@ class SquashedGaussian:
     def sample(self, generator: torch.Generator | None = None, eps: Tensor | None = None) -> Tensor:
         """The pre-squash u; colored noise, if any, shapes u (the squash comes after)."""
         return DiagGaussian(self.mean, self.log_std).sample(generator, eps)
+
+    def rsample(self, generator: torch.Generator | None = None) -> Tensor:
+        """A pre-squash u that keeps its gradient (SAC's reparameterization)."""
+        return DiagGaussian(self.mean, self.log_std).rsample(generator)
 
     def mode(self) -> Tensor:
         return self.mean

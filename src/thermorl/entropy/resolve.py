@@ -16,8 +16,9 @@ DEFAULT_MIN_ALPHA = 0.01
 
 
 def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
-                  ent_coef: float) -> dict[str, HeadSettings]:
-    """Each head's settings; errors name the head, the value and what is accepted."""
+                  ent_coef: float, algo: str = "ppo") -> dict[str, HeadSettings]:
+    """Each head's settings; errors name the head, the value and what is accepted. `algo`
+    chooses what an `auto` target means (see `targets`)."""
     for name in cfg.heads:
         if name not in specs:
             near = difflib.get_close_matches(name, list(specs), n=2)
@@ -41,7 +42,8 @@ def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
         if mode == "fixed" and coef_s.shape != "constant":
             raise ConfigError(f"{path}.coef: mode fixed takes a number, got a {coef_s.shape} "
                               f"schedule; use mode: scheduled")
-        target = targets.resolve_auto(targets.parse(get("target"), f"{path}.target"), spec)
+        target = targets.resolve_auto(targets.parse(get("target"), f"{path}.target"), spec,
+                                      algo)
         targets.check(target, spec, name, f"{path}.target")
         plateau = get("plateau")
         if plateau and target.value.shape != "constant":

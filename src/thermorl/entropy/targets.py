@@ -4,8 +4,13 @@
 - `{fraction: V}`: a discrete head's V * log n (n valid actions), 0 <= V <= 1.
 - `{std: V}`: a Gaussian head whose every dimension has standard deviation V:
   d * (0.5 * log(2 pi e) + log V).
-- `auto`: `{fraction: 0.5}` for a discrete head and `{std: 0.25 * half-width}` per dimension of a
-  bounded Gaussian head (`{std: 0.5}` if unbounded); see docs/entropy.md for why.
+- `auto` (PPO): `{fraction: 0.5}` for a discrete head and `{std: 0.25 * half-width}` per
+  dimension of a bounded Gaussian head (`{std: 0.5}` if unbounded); see docs/entropy.md for why.
+- `auto` (SAC): SAC's heuristic -dim for a Gaussian head, in the squashed action's [-1, 1] units
+  as in the SAC paper and Stable-Baselines3 (so `-dim + sum(log half-width)` nats of the action
+  the env receives, which is what thermorl measures); `{fraction: 0.5}` for a discrete head (the
+  often copied 0.98 * log n sits so close to the maximum that alpha has to grow without bound
+  once the Q-values differ; see docs/sac.md).
 Any V may be a schedule over training progress.
 """
 
@@ -26,6 +31,8 @@ HALF_LOG_2PIE = 0.5 * math.log(2 * math.pi * math.e)
 UNITS = ("nats", "fraction", "std")
 AUTO_FRACTION = 0.5
 AUTO_STD_OF_HALF_WIDTH = 0.25
+SAC_AUTO_FRACTION = 0.5
+SAC_AUTO_NATS_PER_DIM = -1.0  # in the tanh's [-1, 1] units
 
 
 @dataclass(frozen=True)
@@ -57,9 +64,16 @@ def scale(spec: HeadSpec) -> float:
     return spec.max_entropy if spec.discrete else float(spec.dim)
 
 
-def resolve_auto(t: Target, spec: HeadSpec) -> Target:
+def resolve_auto(t: Target, spec: HeadSpec, algo: str = "ppo") -> Target:
     if t.unit != "auto":
         return t
+    if algo == "sac":
+        if spec.discrete:
+            return Target("fraction", schedules.constant(SAC_AUTO_FRACTION))
+        nats = SAC_AUTO_NATS_PER_DIM * spec.dim
+        if spec.bounded:  # from [-1, 1] to the env's box: + log(half-width) per dimension
+            nats += float(np.sum(np.log((spec.high - spec.low) / 2)))
+        return Target("nats", schedules.constant(nats))
     if spec.discrete:
         return Target("fraction", schedules.constant(AUTO_FRACTION))
     if not spec.bounded:
