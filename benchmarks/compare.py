@@ -57,6 +57,7 @@ HIDDEN = (64, 64)  # separate actor and critic MLPs, tanh, on both sides
 EVAL_EPISODES = 10
 EVAL_SEED_OFFSET = 10_000
 LIBS = ("thermorl", "sb3")
+PHASES = ("env", "inference", "update", "other")
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -114,7 +115,7 @@ def child_thermorl(spec: dict[str, Any], total: int, seed: int, vec: str) -> dic
         "ppo.norm_obs": False, "ppo.norm_reward": False,
         "policy.hidden_sizes": list(HIDDEN), "policy.activation": "tanh",
         "policy.log_std_init": 0.0, "policy.state_dependent_std": False,
-        "entropy.mode": "fixed",
+        "entropy.mode": "fixed", "entropy.noise": {"beta": 0.0},  # white, as SB3 samples
         # no periodic evaluation, no event files, no progress bar: SB3 does none of these here
         "eval.freq": 0, "eval.episodes": EVAL_EPISODES, "eval.deterministic": True,
         "log.tensorboard": False, "log.progress": "off",
@@ -159,7 +160,8 @@ def _time_thermorl(cls: Any, cfg: Any, spec: dict[str, Any], seed: int,
     ev = algo.evaluate(EVAL_EPISODES, deterministic=True, seed=seed + EVAL_SEED_OFFSET)
     return {
         "wall_s": learn_s - eval_s, "learn_call_s": learn_s, "builtin_eval_s": eval_s,
-        "train_step_s": algo.elapsed, "steps": int(algo.global_step),
+        "train_step_s": algo.elapsed, "breakdown": algo.time_breakdown(),
+        "steps": int(algo.global_step),
         "updates": int(algo.updates), "eval_mean": ev["mean_return"],
         "eval_std": ev["std_return"], "env_type": env_type,
         "torch_threads": torch.get_num_threads(),
@@ -216,14 +218,33 @@ def _time_sb3(model: Any, env: Any, spec: dict[str, Any], total: int, seed: int,
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
 
+    timing = dict.fromkeys(("env", "collect", "update"), 0.0)
+
+    def timed(fn: Any, key: str) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                timing[key] += time.perf_counter() - t
+        return wrapper
+
+    # instance attributes shadow the methods SB3 calls on itself: the same phases as thermorl's
+    env.step_wait = timed(env.step_wait, "env")
+    model.collect_rollouts = timed(model.collect_rollouts, "collect")
+    model.train = timed(model.train, "update")
     t0 = time.perf_counter()
     model.learn(total_timesteps=total)
     learn_s = time.perf_counter() - t0
+    breakdown = {"env": timing["env"], "inference": timing["collect"] - timing["env"],
+                 "update": timing["update"]}
+    breakdown["other"] = max(learn_s - sum(breakdown.values()), 0.0)
     eval_env = make_vec_env(spec["env_id"], n_envs=1, seed=seed + EVAL_SEED_OFFSET)
     mean, std = evaluate_policy(model, eval_env, n_eval_episodes=EVAL_EPISODES,
                                 deterministic=True)
     return {
-        "wall_s": learn_s, "learn_call_s": learn_s, "steps": int(model.num_timesteps),
+        "wall_s": learn_s, "learn_call_s": learn_s, "breakdown": breakdown,
+        "steps": int(model.num_timesteps),
         "updates": int(updates(model._n_updates)),
         "eval_mean": float(mean), "eval_std": float(std), "env_type": type(env).__name__,
         "torch_threads": torch.get_num_threads(),
@@ -396,6 +417,18 @@ def print_tables(runs: list, floors: list, summaries: list) -> None:
               f"| {fmt(s['thermorl_peak_rss_mib'], 0)} | {fmt(s['sb3_peak_rss_mib'], 0)} "
               f"| {fmt(s['rss_ratio'])} | {fmt(s['thermorl_eval_mean'], 1)} "
               f"| {fmt(s['sb3_eval_mean'], 1)} |")
+    print("\n## Where the time goes (medians, seconds: env stepping / rollout inference / "
+          "gradient updates / other)\n")
+    print("| case | thermorl | SB3 |")
+    print("|---|---|---|")
+    for case in dict.fromkeys(r["case"] for r in runs):
+        cells = []
+        for lib in LIBS:
+            rows = [r["breakdown"] for r in runs
+                    if r["case"] == case and r["lib"] == lib and "breakdown" in r]
+            cells.append(" / ".join(fmt(statistics.median(b[k] for b in rows))
+                                    for k in PHASES) if rows else "-")
+        print(f"| {case} | {cells[0]} | {cells[1]} |")
     print("\nwall s: `learn()` only (model construction and the final evaluation excluded); "
           "x floor: wall s over the median time to step the same vector env the same number of "
           "steps with random actions.")

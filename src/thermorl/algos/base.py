@@ -89,6 +89,9 @@ class Algorithm:
         self.global_step = 0
         self.updates = 0
         self.elapsed = 0.0
+        # where training time goes (seconds): env stepping, collection besides it (inference,
+        # buffers), gradient updates; the rest of `elapsed` is logging and bookkeeping
+        self.timing = dict.fromkeys(("env", "collect", "update"), 0.0)
         self.best_eval = -math.inf
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
         self.recent_lengths: deque[int] = deque(maxlen=RECENT_EPISODES)
@@ -113,6 +116,21 @@ class Algorithm:
 
     def _train_step(self, total: int) -> dict[str, float]:
         raise NotImplementedError
+
+    def _step_envs(self, env_action: Any) -> tuple[Any, ...]:
+        """`envs.step`, timed into `timing["env"]`."""
+        t = time.perf_counter()
+        out = self.envs.step(env_action)
+        self.timing["env"] += time.perf_counter() - t
+        return out
+
+    def time_breakdown(self) -> dict[str, float]:
+        """Seconds of training so far by phase: env stepping, rollout inference (collection
+        besides the env), gradient updates, and other (logging, evaluation, bookkeeping)."""
+        t = self.timing
+        out = {"env": t["env"], "inference": t["collect"] - t["env"], "update": t["update"]}
+        out["other"] = max(self.elapsed - sum(out.values()), 0.0)
+        return out
 
     def _state(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -272,6 +290,7 @@ class Algorithm:
                     metrics = self._train_step(total)
                     self.elapsed += time.perf_counter() - t0
                     metrics["perf/time"] = self.elapsed
+                    metrics.update({f"perf/{k}_total_s": v for k, v in self.timing.items()})
                     if next_eval is not None and self.global_step >= next_eval:
                         next_eval += eval_every
                         metrics.update(self._periodic_eval())

@@ -96,6 +96,8 @@ class PPO(Algorithm):
         t1 = time.perf_counter()
         metrics = self._update(clip, progress)
         t2 = time.perf_counter()
+        self.timing["collect"] += t1 - t0
+        self.timing["update"] += t2 - t1
         self.updates += 1
         recent = float(np.mean(self.recent_returns)) if self.recent_returns else None
         metrics.update(self.entropy.end_update(
@@ -133,7 +135,7 @@ class PPO(Algorithm):
             real = ~self._prev_end
             buf.valid[t] = torch.as_tensor(real, device=dev)
             env_action = self.action_layout.to_env({k: a.cpu().numpy() for k, a in action.items()})
-            next_obs, reward, term, trunc, info = self.envs.step(env_action)
+            next_obs, reward, term, trunc, info = self._step_envs(env_action)
             self.global_step += p.num_envs
             self._check_finite("reward", np.asarray(reward))
             end = term | trunc

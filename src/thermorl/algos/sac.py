@@ -109,12 +109,16 @@ class SAC(Algorithm):
         while self.global_step < end and not (self._stop and self.global_step > start):
             # (a first Ctrl-C ends the round early: rounds are long when steps are slow)
             progress = self.global_step / total
+            tc = time.perf_counter()
             self._collect(min(s.train_freq, -(-(total - self.global_step) // n)))
+            tu = time.perf_counter()
+            self.timing["collect"] += tu - tc
             if self.global_step > s.learning_starts and len(self.buffer) > 0:
                 for _ in range(s.gradient_steps):
                     for k, v in self._gradient_step(progress).items():
                         sums[k] = sums.get(k, 0.0) + v
                     steps += 1
+                self.timing["update"] += time.perf_counter() - tu
         dt = time.perf_counter() - t0
         self.updates += 1
         metrics = {k: v / steps for k, v in sums.items()}
@@ -142,7 +146,7 @@ class SAC(Algorithm):
                 raw = self.policy.dist(obs, masks).sample(self.sample_gen,
                                                           noise_eps(self.noise, dev))
             env_action = self.action_layout.to_env({k: a.cpu().numpy() for k, a in raw.items()})
-            next_obs, reward, term, trunc, info = self.envs.step(env_action)
+            next_obs, reward, term, trunc, info = self._step_envs(env_action)
             self.global_step += self.num_envs
             self._check_finite("reward", np.asarray(reward))
             real = ~self._prev_end  # the step after an episode's end only resets the env
