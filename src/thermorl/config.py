@@ -235,7 +235,8 @@ class EntropyConfig:
                          "improved for `patience` updates, down to `floor` (target's unit)",
                          parse=_plateau, accepts="{patience: K, factor: F, floor: V}")
     noise: Any = param(None, "exploration noise of every Gaussian head: {beta: 0} white (null "
-                       "too), 1 pink, 2 red: power spectrum ~ 1/f^beta over time",
+                       "too), 1 pink, 2 red: power spectrum ~ 1/f^beta over time (PPO's "
+                       "default is 0.5, see Defaults by algorithm)",
                        parse=_noise, accepts="{beta: B}, 0 <= B <= 4")
     collapse_fraction: float = param(0.1, "warn when a head's entropy (a Gaussian's std) falls "
                                      "below this fraction of its start ...", gt=0, lt=1)

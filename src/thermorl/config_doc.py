@@ -65,8 +65,8 @@ def markdown() -> str:
                                        if m.get("choices") else f"as `entropy.{f.name}`")
         lines.append(f"| `{f.name}` | {accepts} | {m['help']} |")
     lines += ["", "## Defaults by algorithm", "",
-              "`algo: sac` lays these over the defaults above, before any preset (see "
-              "docs/sac.md):", ""]
+              "Each algorithm lays these over the defaults above, before any preset (see "
+              "docs/sac.md, and docs/entropy.md for PPO's noise):", ""]
     for algo, over in ALGO_DEFAULTS.items():
         if over:
             lines.append(f"- `{algo}`: " + ", ".join(f"`{k}={v}`" for k, v in _flat(over)))

@@ -44,5 +44,5 @@ def test_pendulum_follows_a_std_schedule_and_learns():
     assert h[0]["target_entropy/action"] - h[-1]["target_entropy/action"] > 0.9
     assert h[len(h) // 2]["entropy/action"] - h[-1]["entropy/action"] > 0.4
     err = tracking_error(algo)
-    assert err <= 0.05, err  # 5% of the head's 1-nat scale; measured 0.0005
+    assert err <= 0.05, err  # 5% of the head's 1-nat scale; measured 0.0009 (0.0005 white)
     assert algo.final_eval["mean_return"] >= -250, algo.final_eval
