@@ -1,18 +1,15 @@
 """docs/entropy.md's examples run as written."""
 
-import re
-from pathlib import Path
 
 import yaml
+from doc_blocks import doc_blocks
 
 import thermorl
 from thermorl.config_io import resolve
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "entropy.md").read_text()
-
 
 def blocks(lang):
-    return re.findall(rf"```{lang}\n(.*?)```", DOC, flags=re.S)
+    return doc_blocks("entropy.md", lang)
 
 
 def test_python_examples_run(tmp_path, monkeypatch):

@@ -1,16 +1,14 @@
 """docs/recurrent.md's examples run as written."""
 
-import re
-from pathlib import Path
+
+from doc_blocks import doc_blocks
 
 import thermorl
 from thermorl.config_io import resolve
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "recurrent.md").read_text()
-
 
 def blocks(lang):
-    return re.findall(rf"```{lang}\n(.*?)```", DOC, flags=re.DOTALL)
+    return doc_blocks("recurrent.md", lang)
 
 
 def test_python_examples_run(tmp_path, monkeypatch):

@@ -1,17 +1,15 @@
 """docs/sac.md's examples run as written."""
 
-import re
 import shlex
-from pathlib import Path
+
+from doc_blocks import doc_blocks
 
 import thermorl
 from thermorl.config_io import resolve
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "sac.md").read_text()
-
 
 def blocks(lang):
-    return re.findall(rf"```{lang}\n(.*?)```", DOC, flags=re.DOTALL)
+    return doc_blocks("sac.md", lang)
 
 
 def test_python_example_runs(tmp_path, monkeypatch):
