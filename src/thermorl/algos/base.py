@@ -360,6 +360,7 @@ class Algorithm:
         state = {
             "algo": self.algo_name, "config": to_yaml(self.config),
             "global_step": self.global_step, "updates": self.updates, "elapsed": self.elapsed,
+            "timing": dict(self.timing),
             "best_eval": self.best_eval if math.isfinite(self.best_eval) else None,
             "recent_returns": list(self.recent_returns),
             "recent_lengths": list(self.recent_lengths),
@@ -392,6 +393,7 @@ class Algorithm:
             algo.obs_norm.rms.load_state_dict(state["obs_rms"])
         algo.global_step, algo.updates = state["global_step"], state["updates"]
         algo.elapsed = state["elapsed"]
+        algo.timing.update(state.get("timing", {}))  # absent in checkpoints written before it
         algo.best_eval = -math.inf if state["best_eval"] is None else state["best_eval"]
         algo.recent_returns.extend(state["recent_returns"])
         algo.recent_lengths.extend(state["recent_lengths"])
