@@ -63,6 +63,10 @@ class PPOConfig:
     burn_in: int = param(0, "recurrent: re-compute each sequence's start state by running the "
                             "current network over up to this many earlier steps of its episode "
                             "(0: use the state stored in the rollout); below seq_len", ge=0)
+    fused: bool = param(True, "hand-written forward and backward for feed-forward MLP policies "
+                              "(tanh or relu; categorical or plain Gaussian heads), several "
+                              "times faster on CPU than autograd; other policies use autograd "
+                              "either way (docs/ppo.md)")
 
 
 @dataclass(frozen=True)

@@ -64,13 +64,20 @@ def test_nan_observation_stops_the_run_and_keeps_the_last_checkpoint(run_cli, tm
     assert all(torch.isfinite(p).all() for p in algo.policy.parameters())
 
 
-def test_nan_loss_term_is_named(monkeypatch, run_cli, it, tmp_path):
+@pytest.mark.parametrize("fused", [True, False])
+def test_nan_loss_term_is_named(monkeypatch, run_cli, it, tmp_path, fused):
     def nan_value_loss(value, *args, **kwargs):
         return value.sum() * float("nan")
 
-    monkeypatch.setattr("thermorl.algos.ppo.value_loss", nan_value_loss)
+    def nan_value_error_terms(value, *args, **kwargs):  # the fused path's error and gradient
+        return value * float("nan"), value * float("nan")
 
-    cfg = thermorl.make_config("CartPole-v1", total_timesteps=256, **it.FAST_DOTTED)
+    monkeypatch.setattr("thermorl.algos.ppo.value_loss", nan_value_loss)
+    monkeypatch.setattr("thermorl.algos.ppo_fused.value_error_terms", nan_value_error_terms)
+
+    cfg = thermorl.make_config("CartPole-v1", total_timesteps=256, **it.FAST_DOTTED,
+                               **{"ppo.fused": fused})
+    assert (thermorl.PPO("CartPole-v1", cfg).fused is not None) == fused
     algo = thermorl.PPO("CartPole-v1", cfg, run_dir=tmp_path / "api")
     before = {k: v.clone() for k, v in algo.policy.state_dict().items()}
     with pytest.raises(TrainingDiverged, match=r"loss/value became nan at global step 128") as e:

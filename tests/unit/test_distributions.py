@@ -94,3 +94,26 @@ def test_sampling_with_generator_is_reproducible():
     c = Categorical.from_logits(torch.zeros(8, 5))
     assert torch.equal(c.sample(torch.Generator().manual_seed(2)),
                        c.sample(torch.Generator().manual_seed(2)))
+
+
+def test_sample_log_prob_is_sample_then_log_prob():
+    """The same draws as sample() and, within rounding, the log-prob that log_prob() gives:
+    a plain Gaussian's from eps alone, every other head's through log_prob."""
+    from thermorl.distributions import Categorical, DiagGaussian, Joint, SquashedGaussian
+
+    def joint(seed):
+        g = torch.Generator().manual_seed(seed)
+        mean, lsd = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
+        return Joint({
+            "free": DiagGaussian(mean, torch.tensor([0.3, -1.0, 0.5])),
+            "state": DiagGaussian(mean, lsd),
+            "squashed": SquashedGaussian(mean, lsd, torch.tensor([1.0, 2.0, 0.5])),
+            "pick": Categorical.from_logits(torch.randn(5, 2, generator=g)),
+        }, used_when={"state": ("pick", 1)})
+
+    eps = {"free": torch.randn(5, 3, generator=torch.Generator().manual_seed(9))}
+    a_ref = joint(0).sample(torch.Generator().manual_seed(1), eps)
+    a, lp = joint(0).sample_log_prob(torch.Generator().manual_seed(1), eps)
+    for k in a_ref:
+        assert torch.equal(a[k], a_ref[k]), k
+    torch.testing.assert_close(lp, joint(0).log_prob(a_ref), rtol=1e-5, atol=1e-5)

@@ -152,6 +152,8 @@ class Algorithm:
         nothing."""
         self._ep_ret += np.where(real, reward, 0.0)
         self._ep_len += real
+        if not end.any():
+            return
         for i in np.flatnonzero(end & real):
             self.recent_returns.append(float(self._ep_ret[i]))
             self.recent_lengths.append(int(self._ep_len[i]))

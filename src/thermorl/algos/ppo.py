@@ -28,8 +28,11 @@ from ..errors import TrainingDiverged
 from ..losses import (approx_kl, clip_fraction, clipped_surrogate, entropy_loss,
                       explained_variance, masked_mean, masked_normalize, value_loss)
 from ..nets import ActorCritic, RecurrentActorCritic
+from ..nets.fused import FusedActorCritic, unsupported
 from ..normalize import RewardScaler
+from ..optim import adam_step
 from .base import Algorithm
+from .ppo_fused import FusedLoss
 
 LOSS_TERMS = ("loss/policy", "loss/value", "loss/entropy")
 
@@ -38,6 +41,13 @@ def make_config(env_id: str = "CartPole-v1", **dotted: Any) -> Config:
     """A resolved config for `env_id`: its preset, then `dotted` overrides such as
     `**{"ppo.num_envs": 8}` or `total_timesteps=50_000`."""
     return resolve(base={"env_id": env_id}, overrides=dotted)[0]
+
+
+def term_keys(heads: list[str], masked: list[str]) -> list[str]:
+    """The order of a minibatch's terms, as `_update` reads them."""
+    return ["loss/policy", "loss/value", "loss/entropy", "diag/approx_kl", "diag/clip_fraction",
+            *(f"entropy/{h}" for h in heads), *(f"used/{h}" for h in heads),
+            *(f"max_entropy/{h}" for h in masked)]
 
 
 class PPO(Algorithm):
@@ -63,7 +73,16 @@ class PPO(Algorithm):
                     p.shared_rnn, self.used_when).to(self.device)
         self.recurrent = p.recurrent != "none"
         state_size = self.policy.state_size if self.recurrent else 0
-        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=p.learning_rate, eps=1e-5)
+        # the fused path: hand-written gradients into one flat tensor, one fused Adam step
+        self.fused = (FusedActorCritic(self.policy)
+                      if p.fused and unsupported(self.policy) is None else None)
+        if self.fused is not None:
+            self.fused_loss = FusedLoss(self.fused, self.heads, p)
+            self.optimizer = torch.optim.Adam([self.fused.flat.param], lr=p.learning_rate,
+                                              eps=1e-5, fused=self.device.type in ("cpu", "cuda"))
+        else:
+            self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=p.learning_rate,
+                                              eps=1e-5)
         self.entropy = EntropyControl(head_settings(config.entropy, self.heads, p.ent_coef),
                                       self.heads)
         self.buffer = RolloutBuffer(p.num_steps, p.num_envs, self.obs_dim, self.heads, self.device,
@@ -113,27 +132,29 @@ class PPO(Algorithm):
     @torch.inference_mode()
     def _collect(self) -> None:
         p, buf, dev = self.config.ppo, self.buffer, self.device
+        # per-step outputs are stacked into the buffer once, after the loop
+        values, log_probs, actions = [], [], {name: [] for name in buf.actions}
         for t in range(p.num_steps):
-            obs = torch.as_tensor(self._obs, device=dev)
+            obs = buf.put_obs(t, self._obs)
             if self.recurrent:
                 state = self._start_states()
                 buf.starts[t] = torch.as_tensor(self._starts, device=dev)
                 buf.states[t] = state
                 dist, value, self._rnn_state = self.policy.step(obs, state, self._cur_masks)
+            elif self.fused is not None:
+                dist, value = self.fused.act(obs, self._cur_masks)
             else:
                 dist, value = self.policy(obs, self._cur_masks)
-            action = dist.sample(self.sample_gen, noise_eps(self.noise, dev))
-            buf.obs[t] = obs
+            action, log_prob = dist.sample_log_prob(self.sample_gen, noise_eps(self.noise, dev))
             if self._cur_masks or buf.action_masks:
                 buf.store_masks(t, self._cur_masks)
-            buf.values[t] = value
-            buf.log_probs[t] = dist.log_prob(action)
+            values.append(value)
+            log_probs.append(log_prob)
             for name, a in action.items():
-                buf.actions[name][t] = a
+                actions[name].append(a)
             # With next-step autoreset, the step after an episode's end only resets the env:
             # its action is ignored, so it is not a transition to learn from.
             real = ~self._prev_end
-            buf.valid[t] = torch.as_tensor(real, device=dev)
             env_action = self.action_layout.to_env({k: a.cpu().numpy() for k, a in action.items()})
             next_obs, reward, term, trunc, info = self._step_envs(env_action)
             self.global_step += p.num_envs
@@ -142,17 +163,20 @@ class PPO(Algorithm):
             self._track_episodes(reward, end, real)
             if self.reward_scaler is not None:
                 reward = self.reward_scaler(reward, end)
-            buf.rewards[t] = torch.as_tensor(reward, device=dev)
-            buf.terminated[t] = torch.as_tensor(term, device=dev)
-            buf.episode_end[t] = torch.as_tensor(end, device=dev)
+            buf.put_env_step(t, real, reward, term, end)
             self._prev_end = end
             self._starts = ~real  # after a reset-only step, the next observation begins anew
             if self.noise and not real.all():  # a reset-only step: a new episode starts next
                 restart_noise(self.noise, np.flatnonzero(~real))
             self._obs = self._prep_obs(next_obs, update=True)
             self._cur_masks = self._masks(info, next_obs)
+        torch.stack(values, out=buf.values)
+        torch.stack(log_probs, out=buf.log_probs)
+        for name, a in actions.items():
+            torch.stack(a, out=buf.actions[name])
         obs = torch.as_tensor(self._obs, device=dev)
         last_value = (self.policy.value_step(obs, self._start_states()) if self.recurrent
+                      else self.fused.act(obs)[1] if self.fused is not None
                       else self.policy.value(obs))
         buf.compute_returns(last_value, p.gamma, p.gae_lambda)
 
@@ -173,14 +197,18 @@ class PPO(Algorithm):
         epochs = 0
         params = list(self.policy.parameters())
         for epochs in range(1, p.update_epochs + 1):
-            for mb in self._minibatches():
-                loss, terms = self._terms(mb, clip, self.entropy.coefs(progress))
-                with torch.no_grad():
-                    stats = torch.stack([terms[k] for k in (
-                        "loss/policy", "loss/value", "loss/entropy", "diag/approx_kl",
-                        "diag/clip_fraction", *(f"entropy/{h}" for h in heads),
-                        *(f"used/{h}" for h in heads), *(f"max_entropy/{h}" for h in masked))])
-                raw = stats.tolist()  # one host sync per minibatch, for all checks and logs
+            batches = list(self._minibatches())
+            if self.fused is not None:
+                self.fused_loss.prepare(batches)
+            for mb in batches:
+                coefs = self.entropy.coefs(progress)
+                if self.fused is not None:  # the gradient is written along with the terms
+                    loss, (raw, fused_norm) = None, self.fused_loss(mb, clip, coefs)
+                else:
+                    loss, terms = self._terms(mb, clip, coefs)
+                    with torch.no_grad():
+                        stats = torch.stack([terms[k] for k in term_keys(heads, masked)])
+                    raw = stats.tolist()  # one host sync per minibatch, for all checks and logs
                 k = len(heads)
                 ent_vals = [v if n > 0 else float("nan")  # a head unused in this minibatch
                             for v, n in zip(raw[5:5 + k], raw[5 + k:5 + 2 * k])]
@@ -196,13 +224,20 @@ class PPO(Algorithm):
                 # the controllers see this minibatch's entropy (detached) after it is used
                 self.entropy.observe(dict(zip(heads, ent_vals)), progress,
                                      dict(zip(masked, raw[5 + 2 * k:])))
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norm = (torch.nn.utils.clip_grad_norm_(params, p.max_grad_norm)
-                             if p.max_grad_norm > 0 else torch.zeros(()))
-                self.optimizer.step()
-                self.policy.project_()
-                for key, v in zip(keys, values[:5] + [float(grad_norm)] + values[5:]):
+                if loss is not None:
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    grad_norm = float(torch.nn.utils.clip_grad_norm_(params, p.max_grad_norm)
+                                      if p.max_grad_norm > 0 else 0.0)
+                    self.optimizer.step()
+                else:  # clip_grad_norm_'s rule on the one flat gradient
+                    grad_norm = fused_norm
+                    scale = p.max_grad_norm / (grad_norm + 1e-6)
+                    if p.max_grad_norm > 0 and scale < 1.0:
+                        self.fused.flat.grad.mul_(scale)
+                    adam_step(self.optimizer)
+                (self.fused or self.policy).project_()
+                for key, v in zip(keys, values[:5] + [grad_norm] + values[5:]):
                     if v == v:  # NaN: a head unused in this minibatch adds nothing
                         sums[key] += v
                         counts[key] += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Mapping
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -14,6 +15,9 @@ from ..losses import gae
 
 if TYPE_CHECKING:
     from .sequences import SeqInfo
+
+
+HOST_FIELDS = ("obs", "valid", "rewards", "terminated", "episode_end")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,36 @@ class RolloutBuffer:
         # from (zero at episode starts), so training can start sequences where collection did
         self.starts = z(T, N, dtype=torch.bool)
         self.states = z(T, N, state_size) if state_size else None
+        # What the envs return arrives as numpy every step. It is written into host arrays,
+        # which on CPU are the tensors' own memory (no copy at all) and elsewhere are copied
+        # over once per rollout by `flush()`.
+        self._host = {k: self._host_array(getattr(self, k)) for k in HOST_FIELDS}
+        self._whole: Batch | None = None  # the rollout as one minibatch, one object per rollout
+
+    @staticmethod
+    def _host_array(t: Tensor) -> np.ndarray:
+        return t.numpy() if t.device.type == "cpu" else np.zeros(tuple(t.shape), np.float32)
+
+    def put_obs(self, t: int, obs: np.ndarray) -> Tensor:
+        """Store step t's observations; returns them as a tensor on the buffer's device."""
+        if self.device.type == "cpu":
+            self._host["obs"][t] = obs
+            return self.obs[t]
+        self.obs[t] = torch.as_tensor(obs, device=self.device)
+        return self.obs[t]
+
+    def put_env_step(self, t: int, valid: np.ndarray, rewards: np.ndarray,
+                     terminated: np.ndarray, episode_end: np.ndarray) -> None:
+        host = self._host
+        host["valid"][t], host["rewards"][t] = valid, rewards
+        host["terminated"][t], host["episode_end"][t] = terminated, episode_end
+
+    def flush(self) -> None:
+        """Bring the env-side data of the rollout onto the device (a no-op on CPU)."""
+        if self.device.type != "cpu":
+            for k in HOST_FIELDS:
+                if k != "obs":
+                    getattr(self, k).copy_(torch.from_numpy(self._host[k]))
 
     def store_masks(self, t: int, masks: Mapping[str, Tensor]) -> None:
         for name in self.action_masks.keys() | masks.keys():
@@ -70,20 +104,35 @@ class RolloutBuffer:
 
     def compute_returns(self, last_value: Tensor, gamma: float, lam: float) -> None:
         """GAE over the rollout; with next-step autoreset, V(s'_t) is simply values[t + 1]."""
+        self.flush()
+        self._whole = None
         next_values = torch.cat([self.values[1:], last_value.unsqueeze(0)], 0)
-        self.advantages, self.returns = gae(self.rewards, self.values, next_values,
-                                            self.terminated, self.episode_end, gamma, lam)
+        adv, ret = gae(self.rewards, self.values, next_values, self.terminated,
+                       self.episode_end, gamma, lam)
+        # into the preallocated tensors: made under inference_mode, adv and ret could not
+        # enter an autograd graph, and a whole-rollout minibatch uses these very tensors
+        self.advantages.copy_(adv)
+        self.returns.copy_(ret)
 
     def minibatches(self, num_minibatches: int, generator: torch.Generator) -> Iterator[Batch]:
         n = self.T * self.N
         size = n // num_minibatches
-        perm = torch.randperm(n, generator=generator).to(self.obs.device)
         flat = lambda x: x.reshape(n, *x.shape[2:])  # noqa: E731
         obs, lp, v = flat(self.obs), flat(self.log_probs), flat(self.values)
         adv, ret, mask = flat(self.advantages), flat(self.returns), flat(self.valid)
         acts = {k: flat(a) for k, a in self.actions.items()}
         am = {k: flat(m) for k, m in self.action_masks.items()}
+        if num_minibatches == 1:  # the whole rollout: its order changes no mean, so no shuffle
+            if self._whole is None:  # the same object every epoch, for what depends on it alone
+                self._whole = Batch(obs, acts, lp, v, adv, ret, mask, am)
+            yield self._whole
+            return
+        perm = torch.randperm(n, generator=generator).to(self.obs.device)
+        # one gather per field per epoch; each minibatch is then a slice of it (a view)
+        obs, lp, v, adv, ret, mask = (x[perm] for x in (obs, lp, v, adv, ret, mask))
+        acts = {k: a[perm] for k, a in acts.items()}
+        am = {k: m[perm] for k, m in am.items()}
         for start in range(0, n, size):
-            idx = perm[start:start + size]
-            yield Batch(obs[idx], {k: a[idx] for k, a in acts.items()}, lp[idx], v[idx],
-                        adv[idx], ret[idx], mask[idx], {k: m[idx] for k, m in am.items()})
+            i = slice(start, start + size)
+            yield Batch(obs[i], {k: a[i] for k, a in acts.items()}, lp[i], v[i], adv[i],
+                        ret[i], mask[i], {k: m[i] for k, m in am.items()})

@@ -40,9 +40,11 @@ class Categorical:
         return -(self.probs * self.log_probs).sum(-1)
 
     def sample(self, generator: torch.Generator | None = None) -> Tensor:
-        n = self.log_probs.shape[-1]
-        flat = self.probs.detach().reshape(-1, n)
-        return torch.multinomial(flat, 1, generator=generator).reshape(self.log_probs.shape[:-1])
+        """argmax_a p(a) / E_a with E_a ~ Exp(1) picks a with probability p(a). This is what
+        `torch.multinomial` does for one sample, draw for draw, without its argument checks
+        (a third of a rollout step's sampling time)."""
+        p = self.probs.detach()
+        return (p / torch.empty_like(p).exponential_(generator=generator)).argmax(-1)
 
     def mode(self) -> Tensor:
         return self.log_probs.argmax(-1)

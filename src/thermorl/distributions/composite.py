@@ -59,5 +59,28 @@ class Joint:
         return {name: dist.sample(generator, eps[name]) if name in eps else dist.sample(generator)
                 for name, dist in self.heads.items()}
 
+    def sample_log_prob(self, generator: torch.Generator | None = None,
+                        eps: Mapping[str, Tensor] | None = None
+                        ) -> tuple[dict[str, Tensor], Tensor]:
+        """`sample()` and `log_prob()` of the sample in one go: a head that can give its
+        sample's log-prob more cheaply than `log_prob` (a plain Gaussian) does."""
+        eps = eps or {}
+        actions: dict[str, Tensor] = {}
+        parts: dict[str, Tensor] = {}
+        for name, dist in self.heads.items():
+            e = eps.get(name)
+            if hasattr(dist, "sample_log_prob"):
+                actions[name], parts[name] = dist.sample_log_prob(generator, e)
+            else:
+                actions[name] = dist.sample(generator, e) if e is not None else dist.sample(generator)
+                parts[name] = dist.log_prob(actions[name])
+        use = self.usage(actions)
+        total = None
+        for name, lp in parts.items():
+            lp = lp * use[name] if name in use else lp
+            total = lp if total is None else total + lp
+        assert total is not None, "a joint distribution needs at least one head"
+        return actions, total
+
     def mode(self) -> dict[str, Tensor]:
         return {name: dist.mode().detach() for name, dist in self.heads.items()}
