@@ -36,8 +36,10 @@ class ReplayBuffer:
                  device: torch.device):
         self.capacity, self.heads, self.device = capacity, dict(heads), device
 
+        # Uninitialized: only rows below `size` are ever read, and memory the OS has not
+        # handed out yet costs nothing, so a 1M-row buffer's footprint grows as it fills.
         def z(*shape: int, dtype: torch.dtype = torch.float32) -> Tensor:
-            return torch.zeros((capacity, *shape), dtype=dtype, device=device)
+            return torch.empty((capacity, *shape), dtype=dtype, device=device)
 
         self.obs, self.next_obs = z(obs_dim), z(obs_dim)
         # Gaussian heads hold the squashed action in [-1, 1], what the critics take as input
