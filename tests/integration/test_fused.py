@@ -149,3 +149,26 @@ def test_acting_in_numpy_equals_the_modules(env_id, extra):
     torch.testing.assert_close(value, ref_value, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(dist.log_prob(mb.actions), ref_dist.log_prob(mb.actions),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_checkpoints_round_trip_and_a_pre_fused_one_says_how_to_resume(tmp_path):
+    from thermorl import checkpoint
+    from thermorl.errors import ThermorlError
+
+    for fused in (True, False):
+        cfg = thermorl.make_config("CartPole-v1", **{**FAST_DOTTED, "preset": "none",
+                                                     "total_timesteps": 256, "ppo.fused": fused,
+                                                     "eval.episodes": 1})
+        algo = thermorl.PPO("CartPole-v1", cfg).learn()
+        back = thermorl.PPO.load(algo.save(tmp_path / f"{fused}.pt"))
+        assert (back.fused is not None) == fused
+        for a, b in zip(algo.policy.parameters(), back.policy.parameters()):
+            assert torch.equal(a, b)
+        back.learn(512)  # and it trains on from there
+    # a checkpoint written before `ppo.fused` existed: autograd's optimizer, no such key
+    state = checkpoint.load(tmp_path / "False.pt")
+    lines = state["config"].splitlines(keepends=True)
+    state["config"] = "".join(x for x in lines if x.strip() != "fused: false")
+    checkpoint.save(state, tmp_path / "old.pt")
+    with pytest.raises(ThermorlError, match="--ppo.fused false"):
+        thermorl.PPO.load(tmp_path / "old.pt")

@@ -390,7 +390,13 @@ class Algorithm:
         data.update(config_changes)
         algo = cls(env, from_dict(data), run_dir=run_dir)
         algo.policy.load_state_dict(state["policy"])
-        algo.optimizer.load_state_dict(state["optimizer"])
+        try:
+            algo.optimizer.load_state_dict(state["optimizer"])
+        except ValueError as e:  # the parameter groups differ: fused (one flat tensor) or not
+            raise ThermorlError(
+                f"checkpoint {str(path)!r}: its optimizer state does not fit this policy's "
+                f"optimizer ({e}). A PPO checkpoint written with ppo.fused false, or by a "
+                f"thermorl before the fused path, resumes with --ppo.fused false") from None
         if algo.obs_norm is not None and state["obs_rms"] is not None:
             algo.obs_norm.rms.load_state_dict(state["obs_rms"])
         algo.global_step, algo.updates = state["global_step"], state["updates"]
