@@ -35,10 +35,12 @@ def rollout(env_id, **extra):
 
 
 @pytest.mark.parametrize("env_id,extra", CASES, ids=[c[0].split("/")[-1] for c in CASES])
-@pytest.mark.parametrize("minibatches", [1, 4])
-def test_fused_terms_and_gradients_equal_autograds(env_id, extra, minibatches):
+@pytest.mark.parametrize("minibatches,numpy", [(1, True), (4, True), (4, False)])
+def test_fused_terms_and_gradients_equal_autograds(env_id, extra, minibatches, numpy):
     algo = rollout(env_id, **extra)
     assert algo.fused is not None
+    if not numpy:  # the torch-only path a CUDA device takes
+        algo.fused._np = None
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():  # move the policy off the rollout's, so that ratios leave the clip
         algo.fused.flat.param.add_(0.1 * torch.randn(algo.fused.flat.param.shape, generator=gen))

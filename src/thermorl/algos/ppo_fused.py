@@ -104,8 +104,9 @@ class FusedLoss:
         g_ent = {h: k.w * -ch for h, ch in zip(heads, c)}
         self.net.backward(fwd, mb.actions, pg.grad_log_prob * k.neg_w, g_ent, ents,
                           g_value * k.w_vf)
-        kl = torch.expm1(log_ratio) - log_ratio  # the k3 estimator, as `approx_kl`
-        clipped = (pg.ratio - 1.0).abs_().gt_(clip)  # as `clip_fraction`; gt_ keeps floats
+        ratio_m1 = pg.ratio - 1.0
+        kl = ratio_m1 - log_ratio  # the k3 estimator (rho - 1) - log rho, as `approx_kl`
+        clipped = ratio_m1.abs().gt_(clip)  # as `clip_fraction`; gt_ keeps floats
         rows = torch.stack([pg.objective, err, kl, clipped, *(ents[h] for h in heads),
                             *k.log_valid])
         grad_norm = torch.linalg.vector_norm(self.net.flat.grad).reshape(1)

@@ -58,12 +58,12 @@ def unsupported(policy: nn.Module) -> str | None:
     return None
 
 
-def _activate_(z: Tensor, kind: str) -> Tensor:
+def _activate_(z: Tensor, kind: str, use_numpy: bool) -> Tensor:
     """The activation in place. numpy's float32 tanh is several times faster than torch's on
     CPU, and writes into the same memory."""
     if kind == "relu":
         return z.clamp_min_(0.0)
-    if z.device.type == "cpu" and z.dtype == torch.float32:
+    if use_numpy and z.device.type == "cpu" and z.dtype == torch.float32:
         a = z.numpy()
         np.tanh(a, out=a)
         return z
@@ -158,17 +158,23 @@ class FusedActorCritic:
         ends = np.cumsum(self.head_sizes).tolist()
         # each head's columns of the output layer (slicing: torch's split() costs 8 us a call)
         self.head_cols = [slice(e - n, e) for e, n in zip(ends, self.head_sizes)]
-        self.value_w, self.value_b = crit_out.weight, crit_out.bias
+        self.value_w = flat.view(crit_out.weight, shape=(1, width))
+        self.value_b = flat.view(crit_out.bias)
         self.value_gw, self.value_gb = crit_out.weight.grad, crit_out.bias.grad
+        # the forward's transposed and broadcast views, made once: a view costs a dispatcher
+        # call too, and these stay current because every write to the parameters is in place
+        self._fwd = [(w.transpose(1, 2), b.unsqueeze(1)) for w, _, b, _ in self.layers]
+        self._head_wt, self._value_wt = self.head_w.t(), self.value_w.t()
+        self._value_row = self.value_w[0]
         self.log_std_heads = [h for h in self.heads.values() if isinstance(h, GaussianHead)]
         # numpy views of the same memory, for acting on CPU (see `act`); always current, as the
         # optimizer and load_state_dict write the flat parameters in place
-        self._np = None
+        self._np = None  # None: torch only (off CPU; tests set it to run that path on CPU)
         if flat.param.device.type == "cpu" and flat.param.dtype == torch.float32:
             self._np = ([(w.numpy().transpose(0, 2, 1), b.numpy()[:, None, :])
                          for w, _, b, _ in self.layers],
                         self.head_w.numpy().T, self.head_b.numpy(),
-                        self.value_w.detach().numpy().T, self.value_b.detach().numpy())
+                        self.value_w.numpy().T, self.value_b.numpy())
 
     # -- forward --------------------------------------------------------------------------
     def forward(self, obs: Tensor, masks: Mapping[str, Tensor] | None = None) -> Forward:
@@ -177,11 +183,11 @@ class FusedActorCritic:
         masks = masks or {}
         x = obs.expand(2, *obs.shape)
         hidden = []
-        for w, _, b, _ in self.layers:
-            x = _activate_(torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2)), self.activation)
+        for wt, b in self._fwd:
+            x = _activate_(torch.baddbmm(b, x, wt), self.activation, self._np is not None)
             hidden.append(x)
-        out = torch.addmm(self.head_b, x[0], self.head_w.t())
-        value = torch.addmm(self.value_b, x[1], self.value_w.t()).squeeze(-1)
+        out = torch.addmm(self.head_b, x[0], self._head_wt)
+        value = torch.addmm(self.value_b, x[1], self._value_wt).squeeze(-1)
         return Forward(obs, hidden, self._dists(out, masks), value)
 
     def act(self, obs: Tensor, masks: Mapping[str, Tensor] | None = None
@@ -210,8 +216,9 @@ class FusedActorCritic:
     def _dists(self, out: Tensor, masks: Mapping[str, Tensor]) -> Joint:
         """Each head's distribution from its columns of the output layer."""
         dists: dict[str, Any] = {}
+        single = len(self.heads) == 1
         for (name, head), cols in zip(self.heads.items(), self.head_cols):
-            o = out[:, cols]
+            o = out if single else out[:, cols]
             if isinstance(head, GaussianHead):
                 dists[name] = DiagGaussian(o, head.log_std)
             elif head.spec.kind == "multicategorical":
@@ -251,7 +258,7 @@ class FusedActorCritic:
         torch.sum(grad_value, 0, keepdim=True, out=self.value_gb)
         gh = torch.empty_like(fwd.hidden[-1])
         torch.mm(g_out, self.head_w, out=gh[0])
-        torch.outer(grad_value, self.value_w[0], out=gh[1])
+        torch.outer(grad_value, self._value_row, out=gh[1])
         for i in range(len(self.layers) - 1, -1, -1):
             w, gw, _, gb = self.layers[i]
             gz = _activation_grad(gh, fwd.hidden[i], self.activation)
@@ -287,6 +294,7 @@ def _categorical_grad(dist: Categorical, action: Tensor, g_lp: Tensor, g_ent: Te
     actions get 0: p underflows to 0 there and the onehot never points at them."""
     lp = dist.log_probs
     p = lp.exp() if probs is None else probs
-    coef = torch.addcmul(g_lp.unsqueeze(-1), g_ent.unsqueeze(-1), lp + entropy.unsqueeze(-1))
+    g1 = g_lp.unsqueeze(-1)
+    coef = torch.addcmul(g1, g_ent.unsqueeze(-1), lp + entropy.unsqueeze(-1))
     torch.mul(p, coef, out=out).neg_()
-    out.scatter_add_(-1, action.long().unsqueeze(-1), g_lp.unsqueeze(-1))
+    out.scatter_add_(-1, action.long().unsqueeze(-1), g1)
