@@ -451,8 +451,9 @@ def machine_info() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        description="thermorl PPO vs Stable-Baselines3 PPO on the same env, hyperparameters "
-                    "and seed; each run in a fresh process with one torch thread.")
+        description="thermorl vs Stable-Baselines3 (PPO and SAC) on the same env, "
+                    "hyperparameters and seed; each run in a fresh process with one torch "
+                    "thread.")
     ap.add_argument("--case", default="ppo-cartpole", choices=[*CASES, "all"],
                     help="benchmark case (default: ppo-cartpole; all: every case)")
     ap.add_argument("--repeats", type=int, default=1,

@@ -33,6 +33,9 @@ def test_yaml_example_resolves(tmp_path):
 
 
 @pytest.mark.parametrize("cmd", ["pip install -c constraints.txt -e .", "thermorl train",
-                                 "python -m pytest -n 2"])
+                                 "python -m pytest -n 2",
+                                 # the benchmark: the install with its extra, and one command
+                                 "pip install -q -c constraints.txt -e \".[bench]\"",
+                                 "benchmarks/compare.py --case all --repeats 2 --floor"])
 def test_two_commands_are_in_the_readme(cmd):
     assert cmd in README
