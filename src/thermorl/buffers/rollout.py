@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .sequences import SeqInfo
 
 
-HOST_FIELDS = ("obs", "valid", "rewards", "terminated", "episode_end")
+ENV_FIELDS = ("valid", "rewards", "terminated", "episode_end")  # per step, from the envs
 
 
 @dataclass(frozen=True)
@@ -62,20 +62,20 @@ class RolloutBuffer:
         self.states = z(T, N, state_size) if state_size else None
         # What the envs return arrives as numpy every step. It is written into host arrays,
         # which on CPU are the tensors' own memory (no copy at all) and elsewhere are copied
-        # over once per rollout by `flush()`.
-        self._host = {k: self._host_array(getattr(self, k)) for k in HOST_FIELDS}
+        # over once per rollout by `flush()`. Observations go to the device every step (the
+        # policy needs them there), so only on CPU do they get a host view.
+        on_cpu = device.type == "cpu"
+        self._host = {k: getattr(self, k).numpy() if on_cpu else np.zeros((T, N), np.float32)
+                      for k in ENV_FIELDS}
+        self._obs_host = self.obs.numpy() if on_cpu else None
         self._whole: Batch | None = None  # the rollout as one minibatch, one object per rollout
-
-    @staticmethod
-    def _host_array(t: Tensor) -> np.ndarray:
-        return t.numpy() if t.device.type == "cpu" else np.zeros(tuple(t.shape), np.float32)
 
     def put_obs(self, t: int, obs: np.ndarray) -> Tensor:
         """Store step t's observations; returns them as a tensor on the buffer's device."""
-        if self.device.type == "cpu":
-            self._host["obs"][t] = obs
-            return self.obs[t]
-        self.obs[t] = torch.as_tensor(obs, device=self.device)
+        if self._obs_host is not None:
+            self._obs_host[t] = obs
+        else:
+            self.obs[t] = torch.as_tensor(obs, device=self.device)
         return self.obs[t]
 
     def put_env_step(self, t: int, valid: np.ndarray, rewards: np.ndarray,
@@ -87,9 +87,8 @@ class RolloutBuffer:
     def flush(self) -> None:
         """Bring the env-side data of the rollout onto the device (a no-op on CPU)."""
         if self.device.type != "cpu":
-            for k in HOST_FIELDS:
-                if k != "obs":
-                    getattr(self, k).copy_(torch.from_numpy(self._host[k]))
+            for k in ENV_FIELDS:
+                getattr(self, k).copy_(torch.from_numpy(self._host[k]))
 
     def store_masks(self, t: int, masks: Mapping[str, Tensor]) -> None:
         for name in self.action_masks.keys() | masks.keys():
@@ -115,6 +114,9 @@ class RolloutBuffer:
         self.returns.copy_(ret)
 
     def minibatches(self, num_minibatches: int, generator: torch.Generator) -> Iterator[Batch]:
+        if num_minibatches == 1 and self._whole is not None:
+            yield self._whole  # the same object every epoch, for what depends on it alone
+            return
         n = self.T * self.N
         size = n // num_minibatches
         flat = lambda x: x.reshape(n, *x.shape[2:])  # noqa: E731
@@ -123,8 +125,7 @@ class RolloutBuffer:
         acts = {k: flat(a) for k, a in self.actions.items()}
         am = {k: flat(m) for k, m in self.action_masks.items()}
         if num_minibatches == 1:  # the whole rollout: its order changes no mean, so no shuffle
-            if self._whole is None:  # the same object every epoch, for what depends on it alone
-                self._whole = Batch(obs, acts, lp, v, adv, ret, mask, am)
+            self._whole = Batch(obs, acts, lp, v, adv, ret, mask, am)
             yield self._whole
             return
         perm = torch.randperm(n, generator=generator).to(self.obs.device)

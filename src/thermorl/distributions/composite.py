@@ -38,10 +38,14 @@ class Joint:
         return {h: (actions[sel] == k).to(torch.float32) for h, (sel, k) in self.used_when.items()}
 
     def log_prob(self, actions: Mapping[str, Tensor]) -> Tensor:
+        return self._joint({name: dist.log_prob(actions[name])
+                            for name, dist in self.heads.items()}, actions)
+
+    def _joint(self, log_probs: Mapping[str, Tensor], actions: Mapping[str, Tensor]) -> Tensor:
+        """The sum of the heads' log-probs, a parameter head's only where it was used."""
         use = self.usage(actions)
         total = None
-        for name, dist in self.heads.items():
-            lp = dist.log_prob(actions[name])
+        for name, lp in log_probs.items():
             if name in use:
                 lp = lp * use[name]
             total = lp if total is None else total + lp
@@ -56,7 +60,7 @@ class Joint:
                eps: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
         """`eps`: standard-normal noise to use for some Gaussian heads (colored noise)."""
         eps = eps or {}
-        return {name: dist.sample(generator, eps[name]) if name in eps else dist.sample(generator)
+        return {name: _sample(dist, generator, eps.get(name))
                 for name, dist in self.heads.items()}
 
     def sample_log_prob(self, generator: torch.Generator | None = None,
@@ -68,19 +72,18 @@ class Joint:
         actions: dict[str, Tensor] = {}
         parts: dict[str, Tensor] = {}
         for name, dist in self.heads.items():
-            e = eps.get(name)
             if hasattr(dist, "sample_log_prob"):
-                actions[name], parts[name] = dist.sample_log_prob(generator, e)
+                actions[name], parts[name] = dist.sample_log_prob(generator, eps.get(name))
             else:
-                actions[name] = dist.sample(generator, e) if e is not None else dist.sample(generator)
+                actions[name] = _sample(dist, generator, eps.get(name))
                 parts[name] = dist.log_prob(actions[name])
-        use = self.usage(actions)
-        total = None
-        for name, lp in parts.items():
-            lp = lp * use[name] if name in use else lp
-            total = lp if total is None else total + lp
-        assert total is not None, "a joint distribution needs at least one head"
-        return actions, total
+        return actions, self._joint(parts, actions)
 
     def mode(self) -> dict[str, Tensor]:
         return {name: dist.mode().detach() for name, dist in self.heads.items()}
+
+
+def _sample(dist: HeadDistribution, generator: torch.Generator | None,
+            eps: Tensor | None) -> Tensor:
+    """A head's sample, from the given noise where there is some (only Gaussians take it)."""
+    return dist.sample(generator) if eps is None else dist.sample(generator, eps)  # type: ignore[call-arg]

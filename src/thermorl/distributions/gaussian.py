@@ -39,26 +39,26 @@ class DiagGaussian:
 
         Detached: the stored action is data, only the distribution's parameters carry gradient.
         """
-        if eps is None:
-            eps = torch.randn(self.mean.shape, generator=generator, dtype=self.mean.dtype,
-                              device=self.mean.device)
-        return (self.mean + self.log_std.exp() * eps).detach()
+        return (self.mean + self.log_std.exp() * self._eps(generator, eps)).detach()
 
     def sample_log_prob(self, generator: torch.Generator | None = None,
                         eps: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """`sample()` and the sample's log-prob, which needs no z: for a = mu + sigma * eps it is
         sum over dims of -eps^2 / 2 - log sigma - log(2 pi) / 2 (a third of `log_prob`'s ops)."""
-        if eps is None:
-            eps = torch.randn(self.mean.shape, generator=generator, dtype=self.mean.dtype,
-                              device=self.mean.device)
-        action = (self.mean + self.log_std.exp() * eps).detach()
-        return action, (eps * eps).sum(-1).mul_(-0.5).sub_((self.log_std + HALF_LOG_2PI).sum(-1))
+        eps = self._eps(generator, eps)
+        log_prob = (eps * eps).sum(-1).mul_(-0.5).sub_((self.log_std + HALF_LOG_2PI).sum(-1))
+        return self.sample(eps=eps), log_prob
 
     def rsample(self, generator: torch.Generator | None = None) -> Tensor:
         """mean + std * eps, eps ~ N(0, 1), keeping the gradient (SAC's reparameterization)."""
-        eps = torch.randn(self.mean.shape, generator=generator, dtype=self.mean.dtype,
-                          device=self.mean.device)
-        return self.mean + self.log_std.exp() * eps
+        return self.mean + self.log_std.exp() * self._eps(generator)
+
+    def _eps(self, generator: torch.Generator | None, eps: Tensor | None = None) -> Tensor:
+        """`eps` if given, else a standard-normal draw of the mean's shape."""
+        if eps is not None:
+            return eps
+        return torch.randn(self.mean.shape, generator=generator, dtype=self.mean.dtype,
+                           device=self.mean.device)
 
     def mode(self) -> Tensor:
         return self.mean

@@ -215,16 +215,12 @@ class FusedActorCritic:
 
     def _dists(self, out: Tensor, masks: Mapping[str, Tensor]) -> Joint:
         """Each head's distribution from its columns of the output layer."""
-        dists: dict[str, Any] = {}
         single = len(self.heads) == 1
+        dists: dict[str, Any] = {}
         for (name, head), cols in zip(self.heads.items(), self.head_cols):
             o = out if single else out[:, cols]
-            if isinstance(head, GaussianHead):
-                dists[name] = DiagGaussian(o, head.log_std)
-            elif head.spec.kind == "multicategorical":
-                dists[name] = MultiCategorical.from_logits(o, head.spec.nvec, masks.get(name))
-            else:
-                dists[name] = Categorical.from_logits(o, masks.get(name))
+            dists[name] = (head.distribution(o) if isinstance(head, GaussianHead)
+                           else head.distribution(o, masks.get(name)))
         return Joint(dists)
 
     # -- backward -------------------------------------------------------------------------

@@ -21,7 +21,11 @@ class CategoricalHead(nn.Module):
         self.logits = linear(n_in, spec.n_logits, POLICY_GAIN)
 
     def forward(self, features: Tensor, mask: Tensor | None = None):
-        logits = self.logits(features)
+        return self.distribution(self.logits(features), mask)
+
+    def distribution(self, logits: Tensor, mask: Tensor | None = None):
+        """The head's distribution from its output layer's values (the fused path computes
+        every head's outputs in one matmul and comes here for the rest)."""
         if self.spec.kind == "multicategorical":
             return MultiCategorical.from_logits(logits, self.spec.nvec, mask)
         return Categorical.from_logits(logits, mask)
@@ -57,9 +61,15 @@ class GaussianHead(nn.Module):
             log_std = self.lo + 0.5 * (self.hi - self.lo) * (z + 1)
         else:
             log_std = self.log_std
+        return self.distribution(self.mean(features), log_std)
+
+    def distribution(self, mean: Tensor, log_std: Tensor | None = None):
+        """The head's distribution from its mean (and log-std; by default the free
+        per-dimension parameter)."""
+        log_std = self.log_std if log_std is None else log_std
         if self.half_range is not None:
-            return SquashedGaussian(self.mean(features), log_std, self.half_range)
-        return DiagGaussian(self.mean(features), log_std)
+            return SquashedGaussian(mean, log_std, self.half_range)
+        return DiagGaussian(mean, log_std)
 
     @torch.no_grad()
     def project_(self) -> None:
