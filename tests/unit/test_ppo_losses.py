@@ -78,6 +78,17 @@ def test_masked_mean_and_normalize():
     assert torch.allclose(full, z[:3])
 
 
+def test_masked_normalize_rows_each_on_their_own():
+    """A [k, n] input is k minibatches: each row takes its own mean and std."""
+    x = torch.tensor([[1.0, 2.0, 3.0, 100.0], [10.0, 30.0, -5.0, 50.0]])
+    m = torch.tensor([[1.0, 1.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0]])
+    z = masked_normalize(x, m)
+    assert z[0, :3].tolist() == pytest.approx([-1.0, 0.0, 1.0], abs=1e-6)
+    for i in range(2):
+        assert torch.allclose(z[i], masked_normalize(x[i], m[i]))
+        assert torch.allclose(masked_normalize(x)[i], masked_normalize(x[i]))
+
+
 def test_diagnostics():
     log_ratio = torch.tensor([0.0, 0.1, -0.3])
     expect = ((torch.exp(log_ratio) - 1) - log_ratio).mean()

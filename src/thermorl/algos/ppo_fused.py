@@ -21,10 +21,9 @@ from ..buffers import Batch
 from ..config import PPOConfig
 from ..envs.masks import log_valid
 from ..envs.spaces import HeadSpec
+from ..losses import masked_normalize
 from ..losses.ppo_grad import clipped_surrogate_terms, value_error_terms
 from ..nets.fused import FusedActorCritic
-
-NORM_EPS = 1e-8  # as masked_normalize's
 
 
 @dataclass(frozen=True)
@@ -34,55 +33,42 @@ class _Constants:
     neg_w: Tensor        # -w: the surrogate is maximized, its loss is minus it
     w_vf: Tensor         # vf_coef * w
     adv: Tensor          # [B] normalized when configured
-    n_real: Tensor       # max(sum m, 1)
+    n_real: Tensor       # [1] max(sum m, 1)
     log_valid: list[Tensor]  # [B] per masked head
 
 
 class FusedLoss:
     def __init__(self, net: FusedActorCritic, heads: Mapping[str, HeadSpec], cfg: PPOConfig):
         self.net, self.heads, self.cfg = net, dict(heads), cfg
-        self._const: _Constants | None = None
-        self._epoch: dict[int, _Constants] = {}
+        self._consts: dict[int, _Constants] = {}
 
     def prepare(self, batches: list[Batch]) -> None:
         """An epoch's minibatches (of equal size) get their constants at once, as the rows of
-        [minibatches, size] tensors: a few ops per epoch instead of per minibatch."""
-        self._epoch = {}
-        if len(batches) < 2:
+        [minibatches, size] tensors: a few ops per epoch instead of per minibatch. A rollout
+        that is one minibatch is the same object every epoch: its constants are kept."""
+        if all(self._known(b) for b in batches):
             return
         m = torch.stack([b.mask for b in batches])
         n_real = m.sum(1, keepdim=True).clamp_min(1.0)
         w = m / n_real
         adv = torch.stack([b.advantages for b in batches])
-        if self.cfg.norm_adv:  # `masked_normalize` row by row
-            d = adv - (adv * w).sum(1, keepdim=True)
-            var = (d * d * m).sum(1, keepdim=True) / (n_real - 1.0).clamp_min(1.0)
-            adv = d / (var.sqrt() + NORM_EPS)
+        if self.cfg.norm_adv:
+            adv = masked_normalize(adv, m)
         lv = [log_valid(torch.stack([b.action_masks[h] for b in batches]), spec).to(w.dtype)
               for h, spec in self.heads.items() if h in batches[0].action_masks]
         neg_w, w_vf = -w, w * self.cfg.vf_coef
-        for i, b in enumerate(batches):
-            self._epoch[id(b)] = _Constants(b, w[i], neg_w[i], w_vf[i], adv[i], n_real[i],
-                                            [x[i] for x in lv])
+        self._consts = {id(b): _Constants(b, w[i], neg_w[i], w_vf[i], adv[i], n_real[i],
+                                          [x[i] for x in lv])
+                        for i, b in enumerate(batches)}
+
+    def _known(self, mb: Batch) -> bool:
+        k = self._consts.get(id(mb))
+        return k is not None and k.batch is mb  # an id can be reused by a later object
 
     def _constants(self, mb: Batch) -> _Constants:
-        k = self._epoch.get(id(mb))
-        if k is not None and k.batch is mb:
-            return k
-        if self._const is not None and self._const.batch is mb:
-            return self._const
-        m = mb.mask
-        n_real = m.sum().clamp_min(1.0)
-        w = m / n_real
-        adv = mb.advantages
-        if self.cfg.norm_adv:  # `masked_normalize` in half its ops, with w and n at hand
-            d = adv - torch.dot(adv, w)
-            var = torch.dot(d * d, m) / (n_real - 1.0).clamp_min(1.0)
-            adv = d / (var.sqrt() + NORM_EPS)
-        lv = [log_valid(mb.action_masks[h], spec).to(w.dtype)  # in head order, as term_keys
-              for h, spec in self.heads.items() if h in mb.action_masks]
-        self._const = _Constants(mb, w, -w, w * self.cfg.vf_coef, adv, n_real.reshape(1), lv)
-        return self._const
+        if not self._known(mb):
+            self.prepare([mb])
+        return self._consts[id(mb)]
 
     @torch.no_grad()
     def __call__(self, mb: Batch, clip: float, coefs: Mapping[str, Any]

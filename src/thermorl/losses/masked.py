@@ -18,12 +18,17 @@ def masked_mean(x: Tensor, mask: Tensor | None = None) -> Tensor:
 
 
 def masked_normalize(x: Tensor, mask: Tensor | None = None, eps: float = 1e-8) -> Tensor:
-    """(x - mean) / (std + eps) with mean and (unbiased) std over the real entries."""
-    mean = masked_mean(x, mask)
+    """(x - mean) / (std + eps) with mean and (unbiased) std over the real entries, along the
+    last dimension: a [k, n] input is k rows normalized each on its own (an epoch's
+    minibatches at once)."""
     if mask is None:
-        n = x.numel()
-        var = (x - mean).square().sum() / max(n - 1, 1)
+        n = x.shape[-1]
+        mean = x.mean(-1, keepdim=True)
+        var = (x - mean).square().sum(-1, keepdim=True) / max(n - 1, 1)
     else:
+        assert mask.shape == x.shape, f"mask {tuple(mask.shape)} vs values {tuple(x.shape)}"
         m = mask.to(x.dtype)
-        var = ((x - mean).square() * m).sum() / (m.sum() - 1).clamp_min(1.0)
+        n_real = m.sum(-1, keepdim=True)
+        mean = (x * m).sum(-1, keepdim=True) / n_real.clamp_min(1.0)
+        var = ((x - mean).square() * m).sum(-1, keepdim=True) / (n_real - 1).clamp_min(1.0)
     return (x - mean) / (var.sqrt() + eps)
