@@ -99,7 +99,9 @@ class PolicyConfig:
 
     hidden_sizes: tuple[int, ...] = param((64, 64), "hidden layer widths of actor and critic MLPs")
     activation: str = param("tanh", "hidden activation", choices=("tanh", "relu", "elu", "gelu"))
-    log_std_init: float = param(0.0, "initial log-std of Gaussian heads")
+    log_std_init: float | None = param(None, "initial log-std of Gaussian heads (null: a learned "
+                                       "head with an equal constraint starts at its target's "
+                                       "start, every other head at 0)")
     state_dependent_std: bool = param(False, "Gaussian log-std computed from the state instead of "
                                              "a learned per-dimension parameter")
     log_std_min: float = param(-5.0, "lower bound of a Gaussian head's log-std")
@@ -176,6 +178,8 @@ class HeadEntropyConfig:
                          accepts="{patience: K, factor: F, floor: V}")
     noise: Any = param(None, "this Gaussian head's noise color", parse=_noise,
                        accepts="{beta: B}")
+    actuator: str | None = param(None, "this head's actuator",
+                                 choices=(None, "auto", "project", "coef"))
 
 
 def _parameterized(value: Any, path: str) -> Any:
@@ -245,6 +249,14 @@ class EntropyConfig:
     collapse_fraction: float = param(0.1, "warn when a head's entropy (a Gaussian's std) falls "
                                      "below this fraction of its start ...", gt=0, lt=1)
     collapse_patience: int = param(20, "... for this many updates in a row", ge=1)
+    actuator: str = param("auto", "learned heads: project moves the head's entropy parameters "
+                          "to the target after each optimizer step (docs/entropy.md, "
+                          "Authority); coef leaves it to the coefficient alone; auto: project "
+                          "for PPO, coef for SAC", choices=("auto", "project", "coef"))
+    unreachable_patience: int = param(10, "warn (stderr, warn/entropy_unreachable/<head>) when a "
+                                          "learned head's actuator or coefficient sits at a bound "
+                                          "while its entropy is off target by over 0.05 of its "
+                                          "scale for this many updates in a row", ge=1)
     heads: dict = param({}, "per-head overrides by head name, e.g. {fire: {mode: scheduled}}",
                         parse=_heads, deep=True)
 

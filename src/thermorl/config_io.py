@@ -224,7 +224,7 @@ def check(cfg: Config) -> Config:
     if not pol.log_std_min < pol.log_std_max:
         raise ConfigError(f"policy.log_std_min={pol.log_std_min} must be below "
                           f"policy.log_std_max={pol.log_std_max}")
-    if not pol.log_std_min <= pol.log_std_init <= pol.log_std_max:
+    if pol.log_std_init is not None and not pol.log_std_min <= pol.log_std_init <= pol.log_std_max:
         raise ConfigError(f"policy.log_std_init={pol.log_std_init} must lie within "
                           f"[{pol.log_std_min}, {pol.log_std_max}]")
     if not (cfg.device in ("cpu", "cuda", "auto") or cfg.device.startswith("cuda:")

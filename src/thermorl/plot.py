@@ -85,6 +85,24 @@ def _line(ax: Axes, run: dict[str, np.ndarray], key: str, **style) -> bool:
     return True
 
 
+def _mark_unreachable(ax: Axes, run: dict[str, np.ndarray], head: str, colour: str) -> bool:
+    """Shade where the run flagged this head's target as unreachable, with an x at the first
+    such update on its entropy curve; True if there was any."""
+    key = f"warn/entropy_unreachable/{head}"
+    if key not in run:
+        return False
+    x, flag = run[_STEP], run[key]
+    on = np.isfinite(flag) & (flag > 0)
+    if not on.any():
+        return False
+    first = int(np.flatnonzero(on)[0])
+    ax.axvspan(x[first], np.nanmax(x), color="red", alpha=0.08, lw=0)
+    ent = run.get(f"entropy/{head}")
+    if ent is not None and np.isfinite(ent[first]):
+        ax.plot([x[first]], [ent[first]], marker="x", ms=9, mew=2, color="red", mec=colour)
+    return True
+
+
 def build_figure(run_dirs: Sequence[str | Path], labels: Sequence[str] | None = None) -> Figure:
     """The figure `plot_runs` saves: a return panel on top, then one row per action head with
     entropy against its target (left) and the entropy coefficient alpha (right)."""
@@ -136,11 +154,14 @@ def build_figure(run_dirs: Sequence[str | Path], labels: Sequence[str] | None = 
         ax_h = fig.add_subplot(grid[row, 0], sharex=ax)
         ax_a = fig.add_subplot(grid[row, 1], sharex=ax)
         any_target = False
+        unreachable = False
         for run, c in zip(runs, colours):
             _line(ax_h, run, f"entropy/{head}", color=c, lw=1.6)
             any_target |= _line(ax_h, run, f"target_entropy/{head}", color=c, lw=1.2, ls="--")
             _line(ax_a, run, f"alpha/{head}", color=c, lw=1.6)
-        ax_h.set_title(f"entropy/{head}")
+            unreachable |= _mark_unreachable(ax_h, run, head, c)
+        ax_h.set_title(f"entropy/{head}" + ("  (target unreachable: red band)"
+                                            if unreachable else ""))
         ax_h.set_ylabel("nats")
         if any_target:
             ax_h.legend(handles=style_key, loc="best", fontsize="small")

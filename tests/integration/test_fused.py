@@ -57,7 +57,7 @@ def check_minibatch(algo, mb):
     fused_terms, fused_norm = algo.fused_loss(mb, clip, coefs)
     params = dict(algo.policy.named_parameters())
     fused_grads = {k: p.grad.clone() for k, p in params.items()}
-    loss, auto_terms = algo._terms(mb, clip, coefs)
+    loss, auto_terms, *_ = algo._terms(mb, clip, coefs)
     auto_grads = dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
 
     heads = list(algo.heads)

@@ -126,3 +126,17 @@ def test_plot_runs_default_out_is_in_first_run(runs: list[Path]) -> None:
 def test_label_count_must_match(runs: list[Path]) -> None:
     with pytest.raises(ThermorlError, match="labels"):
         plot_runs(runs, labels=["only one"])
+
+
+def test_an_unreachable_target_is_marked(tmp_path: Path) -> None:
+    d = _run(tmp_path, "stuck", "global_step,episode/return,entropy/action,target_entropy/action,"
+                                "alpha/action,warn/entropy_unreachable/action\n"
+                                "1,1.0,0.9,0.2,0.5,0\n2,2.0,0.8,0.2,0.5,1\n3,2.5,0.8,0.2,0.5,1\n")
+    ok = _run(tmp_path, "ok", "global_step,entropy/action,warn/entropy_unreachable/action\n"
+                              "1,0.2,0\n2,0.2,0\n")
+    fig = build_figure([d, ok])
+    ax = fig.axes[1]
+    assert "unreachable" in ax.get_title()
+    assert len(ax.patches) == 1  # the band from step 2 on, for the run that flagged it
+    assert ax.patches[0].get_x() == 2.0
+    assert "unreachable" not in build_figure([ok]).axes[1].get_title()

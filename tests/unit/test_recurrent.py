@@ -85,7 +85,7 @@ def test_training_rebuilds_the_rollouts_distributions(kind, shared, burn_in):
             real = mb.mask > 0
             assert torch.allclose(dist.log_prob(mb.actions)[real], mb.log_probs[real], atol=1e-5)
             assert torch.allclose(value[real], mb.values[real], atol=1e-5)
-            _, terms = algo._terms(mb, 0.2, algo.entropy.coefs(0.0))
+            _, terms, *_ = algo._terms(mb, 0.2, algo.entropy.coefs(0.0))
             assert terms["diag/approx_kl"] < 1e-8 and terms["diag/clip_fraction"] == 0
 
 
@@ -126,14 +126,14 @@ def test_padded_batch_losses_equal_the_unpadded_ones(kind, shared, burn_in):
     (padded,) = sequence_minibatches(algo.buffer, 4, burn_in, 1, torch.Generator())
     assert (padded.mask == 0).sum() > int((algo.buffer.valid == 0).sum())  # it has padding
     with torch.no_grad():
-        _, whole = algo._terms(padded, 0.1, coefs)
+        _, whole, *_ = algo._terms(padded, 0.1, coefs)
         sums = dict.fromkeys(TERMS, 0.0)
         weight = dict.fromkeys(TERMS, 0.0)
         singles = list(sequence_minibatches(algo.buffer, 4, burn_in, n_seq, torch.Generator()))
         assert len(singles) == n_seq
         for mb in singles:
             assert mb.seq.state.shape[0] == 1
-            _, t = algo._terms(mb, 0.1, coefs)
+            _, t, *_ = algo._terms(mb, 0.1, coefs)
             for k in TERMS:
                 w = float(t[f"used/{k.split('/')[1]}"]) if "entropy/" in k else float(mb.mask.sum())
                 sums[k] += float(t[k]) * w
@@ -162,8 +162,8 @@ def test_garbage_in_padding_changes_no_term():
                    mb.mask, mb.action_masks, mb.seq)
     coefs = algo.entropy.coefs(0.0)
     with torch.no_grad():
-        _, a = algo._terms(mb, 0.2, coefs)
-        _, b = algo._terms(bad, 0.2, coefs)
+        _, a, *_ = algo._terms(mb, 0.2, coefs)
+        _, b, *_ = algo._terms(bad, 0.2, coefs)
     for k in a:
         assert float(a[k]) == pytest.approx(float(b[k]), rel=1e-5, abs=1e-6), k
 

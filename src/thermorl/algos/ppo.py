@@ -85,6 +85,7 @@ class PPO(Algorithm):
                                               eps=1e-5)
         self.entropy = EntropyControl(head_settings(config.entropy, self.heads, p.ent_coef),
                                       self.heads)
+        self.entropy.attach(self.policy.heads, config.policy.log_std_init is None)
         self.buffer = RolloutBuffer(p.num_steps, p.num_envs, self.obs_dim, self.heads, self.device,
                                     state_size)
         self.reward_scaler = (RewardScaler(p.num_envs, p.gamma, p.clip_reward)
@@ -111,6 +112,9 @@ class PPO(Algorithm):
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         t0 = time.perf_counter()
+        # the heads meet this update's target before they act: the first minibatch's ratio is
+        # then 1, and a head far from its target (a new run's) is not corrected mid-update
+        self.entropy.actuate(progress, *self._acting_dists())
         self._collect()
         t1 = time.perf_counter()
         metrics = self._update(clip, progress)
@@ -180,6 +184,29 @@ class PPO(Algorithm):
                       else self.policy.value(obs))
         buf.compute_returns(last_value, p.gamma, p.gae_lambda)
 
+    @torch.no_grad()
+    def _acting_dists(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """For the actuators of heads whose entropy depends on the state: the heads'
+        distributions on the last rollout's real steps (the states the next rollout will see
+        most like), or on the envs' current observations before the first rollout and for a
+        recurrent policy; with each sample's weight."""
+        if not self.entropy.needs_data or self._obs is None:
+            return {}, {}
+        buf = self.buffer
+        if self.updates > 0 and not self.recurrent:
+            obs = buf.obs.reshape(-1, self.obs_dim)
+            masks = {h: m.reshape(len(obs), -1) for h, m in buf.action_masks.items()}
+            w = buf.valid.reshape(-1)
+            dist = (self.fused.act(obs, masks) if self.fused is not None
+                    else self.policy(obs, masks))[0]
+        else:
+            obs = torch.as_tensor(self._obs, device=self.device)
+            w = torch.ones(len(obs), device=self.device)
+            dist = (self.policy.step(obs, self._start_states(), self._cur_masks)[0]
+                    if self.recurrent else self.fused.act(obs, self._cur_masks)[0]
+                    if self.fused is not None else self.policy(obs, self._cur_masks)[0])
+        return dict(dist.heads), dict.fromkeys(self.heads, w / w.sum().clamp_min(1.0))
+
     def _start_states(self) -> torch.Tensor:
         """The carried hidden states, zeroed for the envs whose episode starts at this step."""
         fresh = torch.as_tensor(self._starts, device=self.device).unsqueeze(-1)
@@ -204,8 +231,9 @@ class PPO(Algorithm):
                 coefs = self.entropy.coefs(progress)
                 if self.fused is not None:  # the gradient is written along with the terms
                     loss, (raw, fused_norm) = None, self.fused_loss(mb, clip, coefs)
+                    dist, weights = self.fused_loss.last_dist, self.fused_loss.last_weights
                 else:
-                    loss, terms = self._terms(mb, clip, coefs)
+                    loss, terms, dist, weights = self._terms(mb, clip, coefs)
                     with torch.no_grad():
                         stats = torch.stack([terms[k] for k in term_keys(heads, masked)])
                     raw = stats.tolist()  # one host sync per minibatch, for all checks and logs
@@ -237,6 +265,9 @@ class PPO(Algorithm):
                         self.fused.flat.grad.mul_(scale)
                     adam_step(self.optimizer)
                 (self.fused or self.policy).project_()
+                # the actuators put each head's entropy back on its target, so the next
+                # minibatch's ratio and approx-KL see the corrected policy
+                self.entropy.actuate(progress, dist.heads, weights)
                 for key, v in zip(keys, values[:5] + [grad_norm] + values[5:]):
                     if v == v:  # NaN: a head unused in this minibatch adds nothing
                         sums[key] += v
@@ -259,11 +290,12 @@ class PPO(Algorithm):
         return self.buffer.minibatches(p.num_minibatches, self.shuffle_gen)
 
     def _terms(self, mb: Batch, clip: float, coefs: dict[str, Any]
-               ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The loss of one minibatch and its named terms, every one a masked mean over the real
-        samples (`mb.mask`: not reset-only steps, not sequence padding). `used/<h>` counts the
-        samples that weigh in head h's entropy; `max_entropy/<h>` is a masked head's mean
-        log(valid actions)."""
+               ) -> tuple[torch.Tensor, dict[str, torch.Tensor], Any, dict[str, torch.Tensor]]:
+        """The loss of one minibatch, its named terms, every one a masked mean over the real
+        samples (`mb.mask`: not reset-only steps, not sequence padding), the policy's
+        distribution and each head's sample weights in its entropy (for the actuators).
+        `used/<h>` counts the samples that weigh in head h's entropy; `max_entropy/<h>` is a
+        masked head's mean log(valid actions)."""
         p = self.config.ppo
         heads = list(self.heads)
         if mb.seq is None:
@@ -293,7 +325,7 @@ class PPO(Algorithm):
             for h in mb.action_masks:
                 terms[f"max_entropy/{h}"] = masked_mean(
                     log_valid(mb.action_masks[h], self.heads[h]), head_mask[h])
-        return loss, terms
+        return loss, terms, dist, head_mask
 
     def set_target(self, head: str, value: float | dict[str, float]) -> None:
         """Hold `head`'s entropy at a new target from now on (a curriculum stage): nats, or

@@ -41,6 +41,9 @@ class FusedLoss:
     def __init__(self, net: FusedActorCritic, heads: Mapping[str, HeadSpec], cfg: PPOConfig):
         self.net, self.heads, self.cfg = net, dict(heads), cfg
         self._consts: dict[int, _Constants] = {}
+        # the latest minibatch's distribution and sample weights, for the entropy actuators
+        self.last_dist: Any = None
+        self.last_weights: dict[str, Tensor] = {}
 
     def prepare(self, batches: list[Batch]) -> None:
         """An epoch's minibatches (of equal size) get their constants at once, as the rows of
@@ -85,6 +88,7 @@ class FusedLoss:
         err, g_value = value_error_terms(fwd.value, mb.returns, mb.values,
                                          clip if self.cfg.clip_vloss else None)
         ents = fwd.entropies()
+        self.last_dist, self.last_weights = fwd.dist, dict.fromkeys(heads, k.w)
         c = [float(coefs[h]) for h in heads]
         # d loss / d H_h = -c_h w: a positive coefficient rewards entropy
         g_ent = {h: k.w * -ch for h, ch in zip(heads, c)}

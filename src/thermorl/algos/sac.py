@@ -81,6 +81,7 @@ class SAC(Algorithm):
                                                  lr=s.learning_rate, foreach=True)
         self.entropy = EntropyControl(head_settings(config.entropy, self.heads, 0.0, "sac"),
                                       self.heads)
+        self.entropy.attach(self.policy.actor.heads, config.policy.log_std_init is None)
         self.buffer = ReplayBuffer(s.buffer_size, self.obs_dim, self.heads, self.device)
         self.noise = self._make_noise(s.num_envs, config.seed)
 
@@ -251,6 +252,9 @@ class SAC(Algorithm):
         a_loss.backward()
         self.optimizer.step()
         nets.project_()
+        # heads with `actuator: project` back to their targets (min: up to them)
+        if self.entropy.actuated:
+            self.entropy.actuate(progress, dist.heads, self._uniform_weights(b))
         nets.polyak_(s.tau)
 
         masked = [h for h in heads if h in b.action_masks]
@@ -270,6 +274,11 @@ class SAC(Algorithm):
         self.entropy.observe(ent, progress, dict(zip(masked, raw[3 + k:])))
         return {"loss/value": raw[0], "loss/policy": raw[1], "diag/q_mean": raw[2],
                 **{f"entropy/{h}": v for h, v in ent.items()}}
+
+    def _uniform_weights(self, b: ReplayBatch) -> dict[str, Tensor]:
+        """Every sample of a replay batch weighs the same in each head's entropy."""
+        n = b.rewards.shape[0]
+        return dict.fromkeys(self.heads, torch.full((n,), 1.0 / n, device=self.device))
 
     def set_target(self, head: str, value: float | dict[str, float]) -> None:
         """Hold `head`'s entropy at (min: above) a new target from now on: nats, or

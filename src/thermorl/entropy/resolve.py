@@ -13,6 +13,14 @@ from .controllers import HeadSettings
 
 # A learned `min` coefficient lives in log space and cannot start at 0.
 DEFAULT_MIN_ALPHA = 0.01
+# `actuator: auto` by algorithm (docs/entropy.md, "Authority"): PPO's coefficient alone is
+# rate-limited by Adam; SAC's temperature is also part of its soft values and takes a gradient
+# step per env step
+AUTO_ACTUATOR = {"ppo": "project", "sac": "coef"}
+
+
+def _actuator(name: str, algo: str) -> str:
+    return AUTO_ACTUATOR.get(algo, "coef") if name == "auto" else name
 
 
 def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
@@ -66,5 +74,7 @@ def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
             coef_min=coef_min, coef_max=coef_max,
             plateau=plateau, collapse_fraction=cfg.collapse_fraction,
             collapse_patience=cfg.collapse_patience,
-            noise_beta=float(noise["beta"]) if noise else 0.0)
+            noise_beta=float(noise["beta"]) if noise else 0.0,
+            actuator=_actuator(get("actuator"), algo),
+            unreachable_patience=cfg.unreachable_patience)
     return out

@@ -85,5 +85,6 @@ def make_head(spec: HeadSpec, n_in: int, cfg) -> nn.Module:
     half = (torch.as_tensor((spec.high - spec.low) / 2, dtype=torch.float32)
             if spec.squash else None)
     return GaussianHead(n_in, spec.dim, state_dependent=cfg.state_dependent_std,
-                        log_std_init=cfg.log_std_init, log_std_min=cfg.log_std_min,
+                        log_std_init=0.0 if cfg.log_std_init is None else cfg.log_std_init,
+                        log_std_min=cfg.log_std_min,
                         log_std_max=cfg.log_std_max, half_range=half)
