@@ -36,6 +36,7 @@ def test_yaml_example_resolves(tmp_path):
                                  "python -m pytest -n 2",
                                  # the benchmark: the install with its extra, and one command
                                  "pip install -q -c constraints.txt -e \".[bench]\"",
-                                 "benchmarks/compare.py --case all --repeats 2 --floor"])
+                                 "benchmarks/compare.py --case all --repeats 2 --floor",
+                                 "benchmarks/entropy_tracking.py --jobs 2"])
 def test_two_commands_are_in_the_readme(cmd):
     assert cmd in README
