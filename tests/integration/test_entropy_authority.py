@@ -157,3 +157,43 @@ def test_checkpoints_keep_the_warning_and_old_ones_still_load(tmp_path):
     algo.entropy.load_state_dict(st)
     assert algo.entropy.heads["action"].unreachable is False
     assert np.isfinite(algo.entropy.heads["action"].coef(0.0))
+
+
+def test_parameterized_heads_are_held_where_they_are_used():
+    """A parameter head's entropy counts only where its option was chosen; its actuator solves
+    on those samples (autograd path), and a state-dependent std moves through its layer's bias."""
+    env = "spaces_envs:ThermorlSpaces/parameterized-v0"
+    algo = make(env, **{"policy.parameterized": {"kind": {0: "jump", 1: "run"}},
+                        "policy.state_dependent_std": True,
+                        "entropy.heads": {"jump": {"target": {"std": 0.2}},
+                                          "run": {"target": {"std": 0.5}},
+                                          "kind": {"target": {"fraction": 0.6}}}})
+    assert algo.fused is None
+    algo.learn()
+    for r in algo.logger.history[1:]:
+        for h in ("jump", "run", "kind"):
+            c = algo.entropy.heads[h]
+            assert abs(r[f"entropy/{h}"] - r[f"target_entropy/{h}"]) < 0.05 * c.scale, (h, r)
+    assert algo.logger.history[-1]["target_entropy/jump"] == pytest.approx(
+        0.5 * math.log(2 * math.pi * math.e) + math.log(0.2))
+
+
+def test_sac_with_the_actuator_lifts_entropy_to_a_min_target_the_temperature_cannot_reach():
+    """A free log-std starts far below the target (std 0.02); in 500 gradient steps Adam moves it
+    by at most 500 * lr = 0.15 whatever the temperature, the actuator lifts it at the first."""
+    ends = {}
+    for actuator in ("project", "auto"):
+        cfg = thermorl.make_config("Pendulum-v1", algo="sac", **{
+            "seed": 1, "total_timesteps": 600, "sac.learning_starts": 100, "sac.batch_size": 64,
+            "sac.log_interval": 200, "entropy.actuator": actuator,
+            "entropy.target": {"nats": 0.3}, "policy.state_dependent_std": False,
+            "policy.log_std_init": -4.0, "eval.episodes": 1, "log.progress": "off",
+            "log.tensorboard": False})
+        algo = thermorl.SAC("Pendulum-v1", cfg)
+        assert (algo.entropy.heads["action"].actuator is not None) == (actuator == "project")
+        algo.learn()
+        batch = algo.buffer.sample(256, torch.Generator().manual_seed(0))
+        with torch.no_grad():  # the exact entropy of the squashed action, on replayed states
+            ends[actuator] = float(algo.policy.dist(batch.obs).heads["action"].entropy().mean())
+    assert ends["project"] >= 0.3 - 0.02, ends
+    assert ends["auto"] < 0.3 - 1.0, ends  # SAC's default: the temperature alone
