@@ -145,10 +145,8 @@ class PPO(Algorithm):
                 buf.starts[t] = torch.as_tensor(self._starts, device=dev)
                 buf.states[t] = state
                 dist, value, self._rnn_state = self.policy.step(obs, state, self._cur_masks)
-            elif self.fused is not None:
-                dist, value = self.fused.act(obs, self._cur_masks)
             else:
-                dist, value = self.policy(obs, self._cur_masks)
+                dist, value = self._act_forward(obs, self._cur_masks)
             action, log_prob = dist.sample_log_prob(self.sample_gen, noise_eps(self.noise, dev))
             if self._cur_masks or buf.action_masks:
                 buf.store_masks(t, self._cur_masks)
@@ -189,7 +187,7 @@ class PPO(Algorithm):
         """For the actuators of heads whose entropy depends on the state: the heads'
         distributions on the last rollout's real steps (the states the next rollout will see
         most like), or on the envs' current observations before the first rollout and for a
-        recurrent policy; with each sample's weight."""
+        recurrent policy; with each sample's weight (the actuators normalize them)."""
         if not self.entropy.needs_data or self._obs is None:
             return {}, {}
         buf = self.buffer
@@ -197,15 +195,17 @@ class PPO(Algorithm):
             obs = buf.obs.reshape(-1, self.obs_dim)
             masks = {h: m.reshape(len(obs), -1) for h, m in buf.action_masks.items()}
             w = buf.valid.reshape(-1)
-            dist = (self.fused.act(obs, masks) if self.fused is not None
-                    else self.policy(obs, masks))[0]
+            dist = self._act_forward(obs, masks)[0]
         else:
             obs = torch.as_tensor(self._obs, device=self.device)
             w = torch.ones(len(obs), device=self.device)
             dist = (self.policy.step(obs, self._start_states(), self._cur_masks)[0]
-                    if self.recurrent else self.fused.act(obs, self._cur_masks)[0]
-                    if self.fused is not None else self.policy(obs, self._cur_masks)[0])
-        return dict(dist.heads), dict.fromkeys(self.heads, w / w.sum().clamp_min(1.0))
+                    if self.recurrent else self._act_forward(obs, self._cur_masks)[0])
+        return dict(dist.heads), dict.fromkeys(self.heads, w)
+
+    def _act_forward(self, obs: torch.Tensor, masks: dict[str, torch.Tensor]) -> tuple[Any, Any]:
+        """A feed-forward policy's distribution and value for acting (fused where it can)."""
+        return self.fused.act(obs, masks) if self.fused is not None else self.policy(obs, masks)
 
     def _start_states(self) -> torch.Tensor:
         """The carried hidden states, zeroed for the envs whose episode starts at this step."""

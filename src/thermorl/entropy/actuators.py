@@ -151,6 +151,18 @@ def _peak(g: Callable[[float], tuple[float, float]], a: float, b: float) -> tupl
     return (c, gc) if gc > gd else (d, gd)
 
 
+def _squashed_entropy(mean: Tensor, log_std: Tensor) -> tuple[Tensor, Tensor]:
+    """Per dimension, the entropy of tanh(u), u ~ N(mean, e^log_std), less log half-width:
+    s + 0.5 log(2 pi e) + E_z log(1 - tanh(mu + e^s z)^2), and its derivative in s,
+    1 + E_z[-2 tanh(mu + e^s z) e^s z] (z by Gauss-Hermite quadrature, as the distribution's)."""
+    nodes, gw = _GH_NODES.to(mean), _GH_WEIGHTS.to(mean)
+    sz = log_std.exp().unsqueeze(-1) * nodes
+    u = mean.unsqueeze(-1) + sz
+    jac = (_log_one_minus_tanh_sq(u) * gw).sum(-1)
+    djac = (-2 * torch.tanh(u) * sz * gw).sum(-1)
+    return log_std + HALF_LOG_2PIE + jac, 1 + djac
+
+
 class Actuator:
     """Moves one head's entropy parameters; `needs_data` is False where the head's entropy is a
     function of its parameters alone (a plain Gaussian with a free log-std)."""
@@ -196,10 +208,13 @@ class Actuator:
         that need no data ignore both. None when a head that needs data got none."""
         if not self.needs_data:
             return self.correct_free(target)
-        if dist is None or weights is None or float(weights.sum()) <= 0:
+        if dist is None or weights is None:
             return None
         w = weights.reshape(-1).double()
-        w = w / w.sum()
+        total = float(w.sum())
+        if total <= 0:
+            return None
+        w = w / total
         if self.gaussian:
             return self._correct_gaussian(target, dist, w)
         return self._correct_categorical(target, dist, w)
@@ -254,20 +269,11 @@ class Actuator:
             move = self._shift_log_std
         if self.squashed:
             log_half = float(torch.log(head.half_range.double()).sum())
-            nodes, gw = _GH_NODES.double(), _GH_WEIGHTS.double()
 
             def f(x: float) -> tuple[float, float]:
-                """H of the squashed action: per dimension s + 0.5 log(2 pi e) + log half-width
-                + E_z log(1 - tanh(mu + e^s z)^2); d/ds of the last term is
-                E_z[-2 tanh(mu + e^s z) e^s z]."""
                 s, ds = log_std_at(x)
-                s, ds = s.expand(mean.shape), ds.expand(mean.shape)
-                sz = s.exp().unsqueeze(-1) * nodes
-                t = torch.tanh(mean.unsqueeze(-1) + sz)
-                jac = (_log_one_minus_tanh_sq(mean.unsqueeze(-1) + sz) * gw).sum(-1)
-                djac = (-2 * t * sz * gw).sum(-1)
-                h = float(w @ (s + HALF_LOG_2PIE + jac).sum(-1)) + log_half
-                return h, float(w @ ((1 + djac) * ds).sum(-1))
+                h, dh_ds = _squashed_entropy(mean, s.expand(mean.shape))
+                return float(w @ h.sum(-1)) + log_half, float(w @ (dh_ds * ds).sum(-1))
         else:
             def f(x: float) -> tuple[float, float]:
                 s, ds = log_std_at(x)
@@ -302,15 +308,13 @@ class Actuator:
         (a freshly built head's means are near 0); the same for every dimension."""
         head = self.head
         d = head.mean.out_features
-        if self.squashed:  # the squashed entropy at mean 0, as in _correct_gaussian
+        if self.squashed:  # the squashed entropy at mean 0, every dimension alike
             log_half = float(torch.log(head.half_range.double()).sum())
-            nodes, gw = _GH_NODES.double(), _GH_WEIGHTS.double()
+            zero = torch.zeros(1, dtype=torch.float64)
 
             def f(x: float) -> tuple[float, float]:
-                sz = math.exp(x) * nodes
-                jac = float((_log_one_minus_tanh_sq(sz) * gw).sum())
-                djac = float((-2 * torch.tanh(sz) * sz * gw).sum())
-                return d * (x + HALF_LOG_2PIE + jac) + log_half, d * (1 + djac)
+                h, dh_ds = _squashed_entropy(zero, torch.full((1,), x, dtype=torch.float64))
+                return d * float(h) + log_half, d * float(dh_ds)
 
             log_std = _solve(f, target, head.lo, head.hi, increasing=True, peaked=True)[0]
         else:

@@ -102,7 +102,6 @@ class HeadController:
         self.x = torch.tensor(self.x0, dtype=torch.float64, requires_grad=True)
         self.opt = torch.optim.Adam([self.x], lr=s.lr) if s.controller == "dual" else None
         self._coef = self._from_x(self.x0)
-        self._x = self.x0
 
     # -- the coefficient ------------------------------------------------------------------
     def _from_x(self, x: float) -> float:
@@ -144,7 +143,6 @@ class HeadController:
                 self.integral = min(max(self.integral, (self.lo - self.x0) / ki),
                                     (self.hi - self.x0) / ki)
             x = min(max(self.x0 + self.s.kp * err + ki * self.integral, self.lo), self.hi)
-        self._x = x
         self._coef = self._from_x(x)
 
     def actuate(self, progress: float, dist: object | None = None,
@@ -160,8 +158,10 @@ class HeadController:
         return corr
 
     def _coef_pinned(self) -> bool:
-        x = self._x
-        return self.s.mode == "learned" and (x <= self.lo + 1e-9 or x >= self.hi - 1e-9)
+        if self.s.mode != "learned":
+            return False
+        x = math.log(self._coef) if self.s.constraint == "min" else self._coef
+        return x <= self.lo + 1e-9 or x >= self.hi - 1e-9
 
     def end_update(self, entropy: float, episode_return: float | None,
                    progress: float = 0.0) -> None:
@@ -254,8 +254,6 @@ class HeadController:
         with torch.no_grad():
             self.x.fill_(st["x"])
         self._coef, self.integral = st["coef"], st["integral"]
-        self._x = (math.log(self._coef) if self.s.mode == "learned" and self.s.constraint == "min"
-                   else self._coef)
         if self.opt is not None and st["opt"] is not None:
             self.opt.load_state_dict(st["opt"])
         self.target_override, self.plateau_mult = st["target_override"], st["plateau_mult"]
