@@ -85,3 +85,17 @@ def test_eval_of_a_file_that_is_no_checkpoint(run_cli, tmp_path):
     f = tmp_path / "junk.pt"
     f.write_bytes(b"not a checkpoint")
     assert_one_line_error(run_cli("eval", f), "junk.pt", "not a readable thermorl checkpoint")
+
+
+def test_a_mujoco_env_without_the_extra_names_it(monkeypatch):
+    import gymnasium as gym
+
+    from thermorl.envs.vector import make_vector_env
+    from thermorl.errors import EnvError
+
+    def missing(*args, **kwargs):
+        raise gym.error.DependencyNotInstalled('MuJoCo is not installed, run `pip install '
+                                               '"gymnasium[mujoco]"`')
+    monkeypatch.setattr(gym, "make_vec", missing)
+    with pytest.raises(EnvError, match=r"HalfCheetah-v5.*MuJoCo.*pip install -e \"\.\[mujoco\]\""):
+        make_vector_env("HalfCheetah-v5", 1)

@@ -58,6 +58,10 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
                 pass  # the native vector env does not take these kwargs: fall back to sync
         return gym.make_vec(bare, num_envs, vectorization_mode="sync",
                             vector_kwargs={"autoreset_mode": AutoresetMode.NEXT_STEP}, **kwargs)
+    except gym.error.DependencyNotInstalled as e:
+        extra = ' (thermorl\'s extra: pip install -e ".[mujoco]")' if "mujoco" in str(e).lower() \
+            else ""
+        raise EnvError(f"env {source!r} could not be made: {e}{extra}") from None
     except gym.error.Error as e:
         raise EnvError(f"env {source!r} could not be made: {e}") from None
     except TypeError as e:
