@@ -2,12 +2,13 @@
 
 from .algos import PPO, SAC
 from .algos.base import TrainingInterrupted
-from .algos.ppo import make_config
+from .callbacks import Callback, StopOnReturn
 from .config import Config, EvalConfig, LogConfig, PolicyConfig, PPOConfig, SACConfig
+from .config_io import make_config
 from .errors import ConfigError, EnvError, ThermorlError, TrainingDiverged
 
 __version__ = "0.1.0"
 
-__all__ = ["PPO", "SAC", "SACConfig", "Config", "ConfigError", "EnvError", "EvalConfig", "LogConfig", "PPOConfig",
-           "PolicyConfig", "ThermorlError", "TrainingDiverged", "TrainingInterrupted",
-           "make_config"]
+__all__ = ["PPO", "SAC", "SACConfig", "Callback", "Config", "ConfigError", "EnvError",
+           "EvalConfig", "LogConfig", "PPOConfig", "PolicyConfig", "StopOnReturn",
+           "ThermorlError", "TrainingDiverged", "TrainingInterrupted", "make_config"]

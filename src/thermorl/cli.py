@@ -20,7 +20,7 @@ from . import checkpoint
 from .algos import PPO, SAC
 from .algos.base import TrainingInterrupted
 from .config import Config
-from .config_io import structured_prefix, field_paths, resolve
+from .config_io import field_paths, flatten, resolve, structured_prefix
 from .envs import check_env_id
 from .errors import ThermorlError, TrainingDiverged
 from .presets import preset_for
@@ -168,10 +168,11 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
              f"{cfg.seed} -> {run_dir}")
         if preset:
             shown = ", ".join(f"{k}={v}" for k, v in
-                              _flatten(preset_for(preset, cfg.env_id, cfg.algo)[1]))
+                              flatten(preset_for(preset, cfg.env_id, cfg.algo)[1]))
             _say(f"thermorl: preset {preset}: {shown} (override any with --SECTION.FIELD)")
     try:
-        algo.learn()
+        with algo:  # the envs and the event file are closed however training ends
+            algo.learn()
     except TrainingInterrupted as e:
         where = f"checkpoint saved to {e.path}" if e.path else "no run directory"
         _say(f"\nthermorl: interrupted at step {e.step:,}; {where}\n"
@@ -184,20 +185,14 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for k, v in d.items():
-        out += _flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else [(prefix + k, v)]
-    return out
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.episodes < 1:
         raise ThermorlError(f"--episodes must be a positive integer, got {args.episodes}")
     ckpt = checkpoint.find(args.run, args.checkpoint)
     algo_name = checkpoint.load(ckpt)["algo"]
-    algo = ALGOS[algo_name].load(ckpt, **{"log": {"progress": "off", "tensorboard": False}})
-    ev = algo.evaluate(args.episodes, deterministic=args.deterministic, seed=args.seed)
+    with ALGOS[algo_name].load(ckpt, **{"log": {"progress": "off",
+                                                 "tensorboard": False}}) as algo:
+        ev = algo.evaluate(args.episodes, deterministic=args.deterministic, seed=args.seed)
     if args.json:
         print(json.dumps({"mean_return": ev["mean_return"], "std_return": ev["std_return"],
                           "episodes": ev["episodes"]}))

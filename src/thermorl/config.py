@@ -14,14 +14,16 @@ from typing import Any
 def param(default: Any, help: str, *, gt: float | None = None, ge: float | None = None,
           lt: float | None = None, le: float | None = None,
           choices: tuple[Any, ...] | None = None, parse: Any = None,
-          accepts: str | None = None, deep: bool = False) -> Any:
+          accepts: str | None = None, deep: bool = False, each: type | None = None) -> Any:
     """A dataclass field with its help text and accepted range.
 
     `parse(value, path)` checks a structured value (a schedule, a target) and returns its plain
     config form; `accepts` describes it in errors and help; `deep` merges a mapping value key by
-    key across config layers instead of replacing it."""
+    key across config layers instead of replacing it; `each` (a section class) makes the value a
+    mapping of names to overrides of that section. `each` is a class, not a parse function,
+    because checking a section needs `config_io`, which imports this module."""
     meta = {"help": help, "gt": gt, "ge": ge, "lt": lt, "le": le, "choices": choices,
-            "parse": parse, "accepts": accepts, "deep": deep}
+            "parse": parse, "accepts": accepts, "deep": deep, "each": each}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -204,18 +206,6 @@ def _parameterized(value: Any, path: str) -> Any:
     return out
 
 
-def _heads(value: Any, path: str) -> Any:
-    from .config_io import merge, to_dict
-    from .errors import ConfigError
-    if not isinstance(value, dict):
-        raise ConfigError(f"{path}: expected a mapping of head name to settings, got {value!r}")
-    out = {}
-    for name, over in value.items():
-        cfg = merge(HeadEntropyConfig(), over or {}, f"{path}.{name}.")
-        out[str(name)] = {k: v for k, v in to_dict(cfg).items() if v is not None}
-    return out
-
-
 @dataclass(frozen=True)
 class EntropyConfig:
     """Per-head entropy: defaults for every head, overridden by name under `heads:`."""
@@ -258,7 +248,7 @@ class EntropyConfig:
                                           "while its entropy is off target by over 0.05 of its "
                                           "scale for this many updates in a row", ge=1)
     heads: dict = param({}, "per-head overrides by head name, e.g. {fire: {mode: scheduled}}",
-                        parse=_heads, deep=True)
+                        each=HeadEntropyConfig, deep=True)
 
 
 @dataclass(frozen=True)

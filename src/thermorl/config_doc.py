@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from .config import Config, HeadEntropyConfig
-from .config_io import _describe, field_paths, field_type
+from .config_io import _describe, field_paths, field_type, flatten
 from .presets import ALGO_DEFAULTS, PRESETS
 
 INTRO = """# Configuration
@@ -33,13 +33,6 @@ def _default(f: dataclasses.Field) -> str:
     if isinstance(d, bool):
         return str(d).lower()
     return str(d)
-
-
-def _flat(d: dict, prefix: str = "") -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    for k, v in d.items():
-        out += _flat(v, f"{prefix}{k}.") if isinstance(v, dict) else [(prefix + k, v)]
-    return out
 
 
 def markdown() -> str:
@@ -69,13 +62,13 @@ def markdown() -> str:
               "docs/sac.md, and docs/entropy.md for PPO's noise):", ""]
     for algo, over in ALGO_DEFAULTS.items():
         if over:
-            lines.append(f"- `{algo}`: " + ", ".join(f"`{k}={v}`" for k, v in _flat(over)))
+            lines.append(f"- `{algo}`: " + ", ".join(f"`{k}={v}`" for k, v in flatten(over)))
     lines += ["", "## Presets", "",
               "Applied when `preset: auto` (the default) and the env id matches (a SAC preset "
               "is named `sac/<env id>` and applies with `algo: sac`); `preset: none` "
               "disables them.", ""]
     for env, preset in PRESETS.items():
-        lines.append(f"- `{env}`: " + ", ".join(f"`{k}={v}`" for k, v in _flat(preset)))
+        lines.append(f"- `{env}`: " + ", ".join(f"`{k}={v}`" for k, v in flatten(preset)))
     lines += ["", "Sources: rl-baselines3-zoo's published PPO hyperparameters for each env; "
               "Stable-Baselines3's SAC defaults for `sac/Pendulum-v1`. For "
               "Pendulum-v1 a plain", "state-independent Gaussian stands in for the zoo's gSDE "

@@ -83,6 +83,8 @@ def _coerce(path: str, value: Any, tp: Any, f: dataclasses.Field) -> Any:
 
     if f.metadata.get("parse"):
         return f.metadata["parse"](value, path)
+    if f.metadata.get("each"):
+        return _each(path, value, f.metadata["each"])
 
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
@@ -161,6 +163,18 @@ def merge(cfg: Any, data: Mapping[str, Any], prefix: str = "") -> Any:
     return dataclasses.replace(cfg, **changes)
 
 
+def _each(path: str, value: Any, section: type) -> dict[str, Any]:
+    """Per-name overrides of `section` (`entropy.heads`): each checked as that section is, kept
+    as its non-null settings so the names inherit the rest."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: expected a mapping of head name to settings, got {value!r}")
+    out = {}
+    for name, over in value.items():
+        cfg = merge(section(), over or {}, f"{path}.{name}.")
+        out[str(name)] = {k: v for k, v in to_dict(cfg).items() if v is not None}
+    return out
+
+
 def structured_prefix(key: str, valid: list[str]) -> str | None:
     """The field a deeper key lands in ('entropy.heads.fire.mode' -> 'entropy.heads'), if that
     field holds a mapping or a structured value."""
@@ -191,6 +205,15 @@ def nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
         for p in parents:
             node = node.setdefault(p, {})
         node[leaf] = value
+    return out
+
+
+def flatten(nested: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """{'ppo': {'num_envs': 8}} -> [('ppo.num_envs', 8)], the inverse of `nest`: a preset or
+    an algorithm's defaults as the dotted settings a user would type."""
+    out: list[tuple[str, Any]] = []
+    for k, v in nested.items():
+        out += flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else [(prefix + k, v)]
     return out
 
 
@@ -250,6 +273,13 @@ def resolve(*, file: str | Path | None = None, overrides: Mapping[str, Any] | No
         cfg = merge(cfg, layer)
     cfg = dataclasses.replace(cfg, preset=name or "none")
     return check(cfg), name
+
+
+
+def make_config(env_id: str = "CartPole-v1", **dotted: Any) -> Config:
+    """A resolved config for `env_id`: its preset, then `dotted` overrides such as
+    `**{"ppo.num_envs": 8}`, `algo="sac"` or `total_timesteps=50_000`."""
+    return resolve(base={"env_id": env_id}, overrides=dotted)[0]
 
 
 def _check_sections(cfg: Config) -> None:

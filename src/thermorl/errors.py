@@ -15,3 +15,12 @@ class EnvError(ThermorlError, ValueError):
 
 class TrainingDiverged(ThermorlError, FloatingPointError):
     """A NaN or Inf appeared in a loss term or an env output; training stopped before saving it."""
+
+
+class LossNotFinite(TrainingDiverged):
+    """A learner's loss term became NaN or Inf; the algorithm adds where (global step, update)
+    and the last good checkpoint to the message."""
+
+    def __init__(self, term: str, value: float):
+        super().__init__(f"{term} became {value}")
+        self.term, self.value = term, value

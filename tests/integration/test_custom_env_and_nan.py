@@ -12,6 +12,7 @@ import envs_for_tests
 import thermorl
 from thermorl import checkpoint
 from thermorl.errors import TrainingDiverged
+from thermorl.learners import FusedPPOLearner
 
 TINY = f"envs_for_tests:{envs_for_tests.TINY_ID}"
 NAN = f"envs_for_tests:{envs_for_tests.NAN_ID}"
@@ -72,12 +73,12 @@ def test_nan_loss_term_is_named(monkeypatch, run_cli, it, tmp_path, fused):
     def nan_value_error_terms(value, *args, **kwargs):  # the fused path's error and gradient
         return value * float("nan"), value * float("nan")
 
-    monkeypatch.setattr("thermorl.algos.ppo.value_loss", nan_value_loss)
-    monkeypatch.setattr("thermorl.algos.ppo_fused.value_error_terms", nan_value_error_terms)
+    monkeypatch.setattr("thermorl.learners.ppo.value_loss", nan_value_loss)
+    monkeypatch.setattr("thermorl.learners.ppo_fused.value_error_terms", nan_value_error_terms)
 
     cfg = thermorl.make_config("CartPole-v1", total_timesteps=256, **it.FAST_DOTTED,
                                **{"ppo.fused": fused})
-    assert (thermorl.PPO("CartPole-v1", cfg).fused is not None) == fused
+    assert (isinstance(thermorl.PPO("CartPole-v1", cfg).learner, FusedPPOLearner)) == fused
     algo = thermorl.PPO("CartPole-v1", cfg, run_dir=tmp_path / "api")
     before = {k: v.clone() for k, v in algo.policy.state_dict().items()}
     with pytest.raises(TrainingDiverged, match=r"loss/value became nan at global step 128") as e:

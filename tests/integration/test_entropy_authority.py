@@ -10,7 +10,7 @@ import torch
 from conftest import FAST_DOTTED
 
 import thermorl
-from thermorl.algos.ppo_fused import FusedLoss
+from thermorl.learners import FusedPPOLearner
 
 STD_SCHEDULE = {"std": {"start": 0.6, "end": 0.3, "shape": "linear"}}
 
@@ -31,20 +31,14 @@ def first_minibatch_kls(algo, monkeypatch):
             kls.append(kl)
             state["first"] = False
 
-    fused_call, terms = FusedLoss.__call__, algo._terms
+    evaluate = algo.learner._evaluate  # either learner's minibatch terms, by name
 
-    def fused(self, mb, clip, coefs):
-        out = fused_call(self, mb, clip, coefs)
-        keep(out[0][3])
-        return out
+    def recorded(mb, clip, coefs):
+        ev = evaluate(mb, clip, coefs)
+        keep(ev.terms["diag/approx_kl"])
+        return ev
 
-    def autograd(mb, clip, coefs):
-        out = terms(mb, clip, coefs)
-        keep(float(out[1]["diag/approx_kl"]))
-        return out
-
-    monkeypatch.setattr(FusedLoss, "__call__", fused)
-    monkeypatch.setattr(algo, "_terms", autograd)
+    monkeypatch.setattr(algo.learner, "_evaluate", recorded)
     collect = algo._collect
 
     def new_rollout():
@@ -78,7 +72,7 @@ def test_fused_and_autograd_correct_alike():
     for fused in (True, False):
         algo = make("CartPole-v1", **{"entropy.target": {"fraction": 0.3}, "ppo.fused": fused,
                                       "total_timesteps": 512})
-        assert (algo.fused is not None) == fused
+        assert isinstance(algo.learner, FusedPPOLearner) == fused
         algo.learn()
         ends.append((torch.cat([p.detach().reshape(-1) for p in algo.policy.parameters()]),
                      algo.logger.history[-1]["entropy/action"]))
@@ -168,7 +162,7 @@ def test_parameterized_heads_are_held_where_they_are_used():
                         "entropy.heads": {"jump": {"target": {"std": 0.2}},
                                           "run": {"target": {"std": 0.5}},
                                           "kind": {"target": {"fraction": 0.6}}}})
-    assert algo.fused is None
+    assert not isinstance(algo.learner, FusedPPOLearner)
     algo.learn()
     for r in algo.logger.history[1:]:
         for h in ("jump", "run", "kind"):

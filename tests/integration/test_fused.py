@@ -8,9 +8,9 @@ import torch
 from conftest import FAST_DOTTED
 
 import thermorl
-from thermorl.algos.ppo import term_keys
 from thermorl.nets.flat import FlatParams
 from thermorl.nets.fused import unsupported
+from thermorl.learners import FusedPPOLearner
 
 CASES = [
     ("CartPole-v1", {}),
@@ -28,8 +28,7 @@ def rollout(env_id, **extra):
                                           "ppo.ent_coef": 0.05, "ppo.num_steps": 32,
                                           "policy.hidden_sizes": [32, 32], **extra})
     algo = thermorl.PPO(env_id, cfg)
-    obs, info = algo.envs.reset(seed=0)
-    algo._obs, algo._cur_masks = algo._prep_obs(obs, update=True), algo._masks(info, obs)
+    algo.collector.reset(seed=0)
     algo._collect()
     return algo
 
@@ -38,15 +37,15 @@ def rollout(env_id, **extra):
 @pytest.mark.parametrize("minibatches,numpy", [(1, True), (4, True), (4, False)])
 def test_fused_terms_and_gradients_equal_autograds(env_id, extra, minibatches, numpy):
     algo = rollout(env_id, **extra)
-    assert algo.fused is not None
+    assert isinstance(algo.learner, FusedPPOLearner)
     if not numpy:  # the torch-only path a CUDA device takes
-        algo.fused._np = None
+        algo.learner.net._np = None
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():  # move the policy off the rollout's, so that ratios leave the clip
-        algo.fused.flat.param.add_(0.1 * torch.randn(algo.fused.flat.param.shape, generator=gen))
+        algo.learner.net.flat.param.add_(0.1 * torch.randn(algo.learner.net.flat.param.shape, generator=gen))
         algo.buffer.valid[3:5, 0] = 0.0  # some samples are not real transitions
     batches = list(algo.buffer.minibatches(minibatches, gen))
-    algo.fused_loss.prepare(batches)  # an epoch's constants at once, as _update does
+    algo.learner._prepare(batches)  # an epoch's constants at once, as update() does
     fractions = [check_minibatch(algo, mb) for mb in batches]
     assert 0.0 < sum(fractions) / len(fractions) < 1.0  # both surrogate branches are exercised
 
@@ -54,16 +53,15 @@ def test_fused_terms_and_gradients_equal_autograds(env_id, extra, minibatches, n
 def check_minibatch(algo, mb):
     coefs = algo.entropy.coefs(0.0)
     clip = 0.1
-    fused_terms, fused_norm = algo.fused_loss(mb, clip, coefs)
+    ev = algo.learner._evaluate(mb, clip, coefs)
+    fused_terms, fused_norm = ev.terms, ev.pending
     params = dict(algo.policy.named_parameters())
     fused_grads = {k: p.grad.clone() for k, p in params.items()}
-    loss, auto_terms, *_ = algo._terms(mb, clip, coefs)
+    loss, auto_terms, *_ = algo.learner._terms(mb, clip, coefs)
     auto_grads = dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
 
-    heads = list(algo.heads)
-    keys = term_keys(heads, [h for h in heads if h in mb.action_masks])
-    assert len(fused_terms) == len(keys)
-    for k, v in zip(keys, fused_terms):
+    assert fused_terms.keys() == auto_terms.keys()  # the same names, whichever learner
+    for k, v in fused_terms.items():
         assert v == pytest.approx(float(auto_terms[k].detach()), rel=1e-5, abs=1e-6), k
     for k in params:
         torch.testing.assert_close(fused_grads[k], auto_grads[k], rtol=1e-4, atol=1e-6, msg=k)
@@ -78,7 +76,7 @@ def test_fused_forward_equals_the_modules(env_id, extra):
     algo = rollout(env_id, **extra)
     mb = next(algo.buffer.minibatches(1, torch.Generator().manual_seed(0)))
     with torch.no_grad():
-        fwd = algo.fused.forward(mb.obs, mb.action_masks)
+        fwd = algo.learner.net.forward(mb.obs, mb.action_masks)
         dist, value = algo.policy(mb.obs, mb.action_masks)
     torch.testing.assert_close(fwd.value, value)
     torch.testing.assert_close(fwd.dist.log_prob(mb.actions), dist.log_prob(mb.actions))
@@ -94,7 +92,7 @@ def test_fused_training_matches_autograd_training():
                                                      "seed": 1, "total_timesteps": 512,
                                                      "ppo.fused": fused, "eval.episodes": 1})
         algo = thermorl.PPO("CartPole-v1", cfg)
-        assert (algo.fused is not None) == fused
+        assert isinstance(algo.learner, FusedPPOLearner) == fused
         algo.learn()
         ends.append(torch.cat([p.detach().reshape(-1) for p in algo.policy.parameters()]))
     torch.testing.assert_close(ends[0], ends[1], rtol=1e-3, atol=1e-4)
@@ -109,7 +107,7 @@ def test_fused_training_matches_autograd_training():
 def test_policies_the_fused_path_refuses_train_with_autograd(extra, reason):
     cfg = thermorl.make_config("Pendulum-v1", **{**FAST_DOTTED, "preset": "none", **extra})
     algo = thermorl.PPO("Pendulum-v1", cfg)
-    assert algo.fused is None
+    assert not isinstance(algo.learner, FusedPPOLearner)
     assert reason in unsupported(algo.policy)
     algo.learn(256)
 
@@ -119,7 +117,7 @@ def test_parameterized_heads_use_autograd():
     cfg = thermorl.make_config(env, **{**FAST_DOTTED, "preset": "none",
                                        "policy.parameterized": {"kind": {0: "jump", 1: "run"}}})
     algo = thermorl.PPO(env, cfg)
-    assert algo.fused is None and "parameterized" in unsupported(algo.policy)
+    assert not isinstance(algo.learner, FusedPPOLearner) and "parameterized" in unsupported(algo.policy)
 
 
 def test_flat_params_are_views_that_survive_state_dict_loading():
@@ -145,9 +143,9 @@ def test_acting_in_numpy_equals_the_modules(env_id, extra):
     algo = rollout(env_id, **extra)
     mb = next(algo.buffer.minibatches(1, torch.Generator().manual_seed(0)))
     with torch.inference_mode():
-        dist, value = algo.fused.act(mb.obs, mb.action_masks)
+        dist, value = algo.learner.net.act(mb.obs, mb.action_masks)
         ref_dist, ref_value = algo.policy(mb.obs, mb.action_masks)
-    assert algo.fused._np is not None  # the numpy path ran
+    assert algo.learner.net._np is not None  # the numpy path ran
     torch.testing.assert_close(value, ref_value, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(dist.log_prob(mb.actions), ref_dist.log_prob(mb.actions),
                                rtol=1e-5, atol=1e-5)
@@ -163,7 +161,7 @@ def test_checkpoints_round_trip_and_a_pre_fused_one_says_how_to_resume(tmp_path)
                                                      "eval.episodes": 1})
         algo = thermorl.PPO("CartPole-v1", cfg).learn()
         back = thermorl.PPO.load(algo.save(tmp_path / f"{fused}.pt"))
-        assert (back.fused is not None) == fused
+        assert isinstance(back.learner, FusedPPOLearner) == fused
         for a, b in zip(algo.policy.parameters(), back.policy.parameters()):
             assert torch.equal(a, b)
         back.learn(512)  # and it trains on from there

@@ -27,7 +27,7 @@ def lag1(actions):
 @pytest.mark.parametrize("beta,low,high", [(0.0, -0.15, 0.15), (2.0, 0.8, 1.0)])
 def test_rollout_actions_carry_the_noise_color(beta, low, high):
     algo = thermorl.PPO(ENV, make(beta))
-    algo._obs = algo._prep_obs(algo.envs.reset(seed=0)[0], update=True)
+    algo.collector.reset(seed=0)
     algo._collect()  # fresh policy: mean ~ 0 (gain 0.01), std 1, so actions ~ the noise
     assert low < lag1(algo.buffer.actions["action"].numpy()) < high
 
@@ -71,7 +71,7 @@ def sac_config(beta, **extra):
 @pytest.mark.parametrize("beta,low,high", [(0.0, -0.15, 0.15), (2.0, 0.8, 1.0)])
 def test_sac_rollout_actions_carry_the_noise_color(beta, low, high):
     algo = thermorl.SAC(ENV, sac_config(beta))
-    algo._obs = algo._prep_obs(algo.envs.reset(seed=0)[0], update=True)
+    algo.collector.reset(seed=0)
     algo._collect(200)  # one whole episode per env, no resets: rows alternate env 0, env 1
     # fresh policy: mean ~ 0, std 1, so the stored tanh(u) follows the noise
     actions = algo.buffer.actions["action"][:400].numpy().reshape(200, 2, 1)

@@ -16,11 +16,20 @@ def blocks(lang):
 
 def test_python_quickstart_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (code,) = blocks("python")
+    code, _ = blocks("python")
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert (tmp_path / "runs" / "readme-example" / "summary.json").is_file()
     assert scope["again"].global_step == scope["algo"].global_step
+
+
+def test_callbacks_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _, code = blocks("python")
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    algo = scope["algo"]
+    assert algo.stopped_by == "StopOnReturn.on_update_end" and algo.global_step < 50_000
 
 
 def test_yaml_example_resolves(tmp_path):

@@ -68,7 +68,6 @@ def test_red_noise_trains_a_recurrent_policy_and_colors_its_actions(run_cli, tmp
     algo = thermorl.PPO.load(run)
     assert algo.config.entropy.noise == {"beta": 2.0} and set(algo.noise) == {"action"}
     assert np.isfinite(algo.logger.latest.get("loss/policy", 0.0))
-    algo._obs = algo._prep_obs(algo.envs.reset(seed=0)[0], update=True)
-    algo._on_env_reset()
+    algo.collector.reset(seed=0)
     algo._collect()  # a rollout from the trained recurrent policy, with its red noise
     assert lag1(algo.buffer.actions["action"].numpy()) > 0.8

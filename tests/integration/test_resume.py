@@ -72,7 +72,7 @@ def test_checkpoint_round_trip_restores_state_exactly(it, tmp_path):
     assert sa.keys() == sb.keys()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     # optimizer: Adam's moments and step counts, and the param groups (lr included)
-    oa, ob = algo.optimizer.state_dict(), back.optimizer.state_dict()
+    oa, ob = algo.learner.optimizer.state_dict(), back.learner.optimizer.state_dict()
     assert oa["state"], "the optimizer has no state: nothing was tested"
     assert _equal_nested(oa["state"], ob["state"])
     assert _equal_nested(oa["param_groups"], ob["param_groups"])
@@ -84,7 +84,7 @@ def test_checkpoint_round_trip_restores_state_exactly(it, tmp_path):
     # the run's random generators
     assert torch.equal(algo.sample_gen.get_state(), back.sample_gen.get_state())
     assert torch.equal(algo.shuffle_gen.get_state(), back.shuffle_gen.get_state())
-    assert list(back.recent_returns) == list(algo.recent_returns)
+    assert list(back.collector.recent_returns) == list(algo.collector.recent_returns)
 
     # so the two act identically on raw observations (normalized the same way)
     obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)

@@ -37,7 +37,7 @@ def make(num_steps=8, length=3):
 
 def test_step_after_episode_end_is_masked_and_final_obs_stored():
     algo = make()
-    algo._obs = algo._prep_obs(algo.envs.reset(seed=0)[0], update=True)
+    algo.collector.reset(seed=0)
     algo._collect()
     b = algo.buffer
     obs = b.obs[:, 0, 0].tolist()
@@ -46,30 +46,30 @@ def test_step_after_episode_end_is_masked_and_final_obs_stored():
     assert b.valid[:, 0].tolist() == [1, 1, 1, 0, 1, 1, 1, 0]
     assert b.terminated[:, 0].tolist() == [0, 0, 1, 0, 0, 0, 1, 0]
     assert b.rewards[:, 0].tolist() == [1, 1, 1, 0, 1, 1, 1, 0]
-    assert list(algo.recent_returns) == [3.0, 3.0] and list(algo.recent_lengths) == [3, 3]
+    assert list(algo.collector.recent_returns) == [3.0, 3.0] and list(algo.collector.recent_lengths) == [3, 3]
     # a terminated step's advantage uses no bootstrap: A = r - V(s)
     assert b.advantages[2, 0].item() == pytest.approx(1.0 - b.values[2, 0].item(), abs=1e-6)
 
 
 def test_update_ignores_masked_steps():
     algo = make()
-    algo._obs = algo._prep_obs(algo.envs.reset(seed=0)[0], update=True)
+    algo.collector.reset(seed=0)
     algo._collect()
     b = algo.buffer
     # garbage in the reset-only steps must not change the update
     before = {k: v.clone() for k, v in algo.policy.state_dict().items()}
-    opt_state = algo.optimizer.state_dict()
+    opt_state = algo.learner.optimizer.state_dict()
     torch.manual_seed(0)
     algo.shuffle_gen.manual_seed(0)
-    m1 = algo._update(0.2, 0.0)
+    m1 = algo.learner.update(algo.buffer, 0.0)
     after1 = {k: v.clone() for k, v in algo.policy.state_dict().items()}
     algo.policy.load_state_dict(before)
-    algo.optimizer.load_state_dict(opt_state)
+    algo.learner.optimizer.load_state_dict(opt_state)
     with torch.inference_mode():  # the buffer's targets are made in inference mode
         for x in (b.advantages, b.returns, b.log_probs):
             x[b.valid == 0] = 1e6
     algo.shuffle_gen.manual_seed(0)
-    m2 = algo._update(0.2, 0.0)
+    m2 = algo.learner.update(algo.buffer, 0.0)
     for k in after1:
         assert torch.allclose(after1[k], algo.policy.state_dict()[k]), k
     assert m1["loss/policy"] == pytest.approx(m2["loss/policy"])

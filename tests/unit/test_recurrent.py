@@ -46,8 +46,7 @@ def make(kind="lstm", shared=False, burn_in=0, seq_len=4, num_steps=32, **extra)
 
 
 def collect(algo):
-    obs, info = algo.envs.reset(seed=0)
-    algo._obs, algo._cur_masks = algo._prep_obs(obs, update=True), algo._masks(info, obs)
+    algo.collector.reset(seed=0)
     algo._collect()
     return algo
 
@@ -85,7 +84,7 @@ def test_training_rebuilds_the_rollouts_distributions(kind, shared, burn_in):
             real = mb.mask > 0
             assert torch.allclose(dist.log_prob(mb.actions)[real], mb.log_probs[real], atol=1e-5)
             assert torch.allclose(value[real], mb.values[real], atol=1e-5)
-            _, terms, *_ = algo._terms(mb, 0.2, algo.entropy.coefs(0.0))
+            _, terms, *_ = algo.learner._terms(mb, 0.2, algo.entropy.coefs(0.0))
             assert terms["diag/approx_kl"] < 1e-8 and terms["diag/clip_fraction"] == 0
 
 
@@ -126,14 +125,14 @@ def test_padded_batch_losses_equal_the_unpadded_ones(kind, shared, burn_in):
     (padded,) = sequence_minibatches(algo.buffer, 4, burn_in, 1, torch.Generator())
     assert (padded.mask == 0).sum() > int((algo.buffer.valid == 0).sum())  # it has padding
     with torch.no_grad():
-        _, whole, *_ = algo._terms(padded, 0.1, coefs)
+        _, whole, *_ = algo.learner._terms(padded, 0.1, coefs)
         sums = dict.fromkeys(TERMS, 0.0)
         weight = dict.fromkeys(TERMS, 0.0)
         singles = list(sequence_minibatches(algo.buffer, 4, burn_in, n_seq, torch.Generator()))
         assert len(singles) == n_seq
         for mb in singles:
             assert mb.seq.state.shape[0] == 1
-            _, t, *_ = algo._terms(mb, 0.1, coefs)
+            _, t, *_ = algo.learner._terms(mb, 0.1, coefs)
             for k in TERMS:
                 w = float(t[f"used/{k.split('/')[1]}"]) if "entropy/" in k else float(mb.mask.sum())
                 sums[k] += float(t[k]) * w
@@ -162,8 +161,8 @@ def test_garbage_in_padding_changes_no_term():
                    mb.mask, mb.action_masks, mb.seq)
     coefs = algo.entropy.coefs(0.0)
     with torch.no_grad():
-        _, a, *_ = algo._terms(mb, 0.2, coefs)
-        _, b, *_ = algo._terms(bad, 0.2, coefs)
+        _, a, *_ = algo.learner._terms(mb, 0.2, coefs)
+        _, b, *_ = algo.learner._terms(bad, 0.2, coefs)
     for k in a:
         assert float(a[k]) == pytest.approx(float(b[k]), rel=1e-5, abs=1e-6), k
 
@@ -221,13 +220,13 @@ def test_evaluation_zeroes_the_state_exactly_where_episodes_start():
                                                         "ppo.recurrent": "lstm"})
     algo = thermorl.PPO("thermorl/Memory-v0", cfg)
     seen = []
-    act = algo._act
+    act = algo._policy_act
 
-    def spy(obs, info, det, gen, noise=None, state=None):
-        seen.append((np.asarray(obs).copy(), state.clone()))
-        return act(obs, info, det, gen, noise, state)
+    def spy(obs, masks, state):
+        seen.append((obs.numpy().copy(), state.clone()))
+        return act(obs, masks, state)
 
-    algo._act = spy
+    algo._policy_act = spy
     algo.evaluate(12, deterministic=False, seed=3)  # 8 envs, 1-2 episodes each
     obs = np.concatenate([o for o, _ in seen])
     norm = torch.cat([s for _, s in seen]).norm(dim=-1).numpy()

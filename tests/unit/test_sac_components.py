@@ -53,8 +53,7 @@ def test_collection_bootstraps_truncation_from_the_real_final_observation():
     cfg = thermorl.make_config("Pendulum-v1", algo="sac", **SMALL, **{
         "env_kwargs": {"max_episode_steps": 5}, "sac.learning_starts": 0})
     algo = thermorl.SAC("Pendulum-v1", cfg)
-    obs, _ = algo.envs.reset(seed=0)
-    algo._obs = algo._prep_obs(obs, update=True)
+    algo.collector.reset(seed=0)
     algo._collect(12)  # steps 6 and 12 only reset the env: not transitions
     buf = algo.buffer
     assert len(buf) == 10
@@ -62,7 +61,13 @@ def test_collection_bootstraps_truncation_from_the_real_final_observation():
     # the 5th transition ends the episode: its s' is the final obs, not the next reset obs
     assert not torch.equal(buf.next_obs[4], buf.obs[5])
     assert torch.equal(buf.next_obs[3], buf.obs[4])
-    assert buf.actions["action"].abs().max() <= 1.0  # stored squashed, as the critics see it
+    assert buf.actions["action"][:len(buf)].abs().max() <= 1.0  # stored squashed, as critics see it
+
+
+def gradient_step(algo, progress=0.5):
+    """One of the learner's gradient steps on a batch sampled as SAC samples it."""
+    batch = algo.buffer.sample(algo.config.sac.batch_size, algo.shuffle_gen)
+    return algo.learner.update(batch, progress)
 
 
 def _run_gradient_steps(env, heads_cfg, n=25):
@@ -70,11 +75,10 @@ def _run_gradient_steps(env, heads_cfg, n=25):
         "sac.learning_starts": 0, "sac.batch_size": 32, "entropy.lr": 0.05,
         "entropy.heads": heads_cfg})
     algo = thermorl.SAC(env, cfg)
-    obs, _ = algo.envs.reset(seed=0)
-    algo._obs = algo._prep_obs(obs, update=True)
+    algo.collector.reset(seed=0)
     algo._collect(64)
     for _ in range(n):
-        algo._gradient_step(0.5)
+        gradient_step(algo)
     return {h: c.coef(0.5) for h, c in algo.entropy.heads.items()}
 
 
@@ -152,8 +156,8 @@ def test_resume_state_continues_exactly(tmp_path):
     again = thermorl.SAC.load(path)
     # one-step episodes: every other step only resets the env, so 200 steps hold 100
     assert len(again.buffer) == len(algo.buffer) == 100
-    algo._gradient_step(0.5)
-    again._gradient_step(0.5)
+    gradient_step(algo)
+    gradient_step(again)
     for p, q in zip(algo.policy.parameters(), again.policy.parameters()):
         assert torch.equal(p, q)
     assert again.entropy.coefs(0.5) == algo.entropy.coefs(0.5)
@@ -168,8 +172,7 @@ def test_resume_state_continues_exactly(tmp_path):
 def test_ctrl_c_ends_a_round_early():
     cfg = thermorl.make_config("Pendulum-v1", algo="sac", total_timesteps=1000, **SMALL)
     algo = thermorl.SAC("Pendulum-v1", cfg)
-    obs, _ = algo.envs.reset(seed=0)
-    algo._obs = algo._prep_obs(obs, update=True)
+    algo.collector.reset(seed=0)
     algo._stop = True  # as the first Ctrl-C's handler sets it
     algo._train_step(1000)
     assert algo.global_step == 1 and algo.updates == 1

@@ -57,7 +57,7 @@ def collected(seq_len=4, burn_in=0, num_steps=40):
         "ppo.recurrent": "gru", "ppo.seq_len": seq_len, "ppo.burn_in": burn_in,
         "ppo.rnn_hidden": 8, "policy.hidden_sizes": [8]})
     algo = thermorl.PPO(Countdown, cfg)
-    algo._obs = algo._prep_obs(algo.envs.reset(seed=0)[0], update=True)
+    algo.collector.reset(seed=0)
     algo._collect()
     return algo
 

@@ -1,163 +1,152 @@
-"""The hand-written event-file writer: CRC-32C, TFRecord framing, and TensorBoard's reader."""
+"""RunLogger's TensorBoard files, read back by TensorBoard's own reader; and the progress bar."""
 
 from __future__ import annotations
 
+import io
 import math
-import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from thermorl.tensorboard import EventWriter, crc32c, masked_crc32c
+from thermorl.logging import ProgressBar, RunLogger
 
-STEPS: list[tuple[int, dict[str, float | None]]] = [
-    (0, {"loss/policy": 1.5, "loss/value": 0.25, "entropy": 0.693}),
-    (10, {"loss/policy": 1.25, "loss/value": 0.125, "entropy": 0.5}),
-    (25, {"loss/policy": -3.75, "loss/value": None, "entropy": 1e-7}),
+pytest.importorskip("tensorboard")
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # noqa: E402
+
+ROWS: list[tuple[int, dict[str, float | None]]] = [
+    (128, {"loss/policy": 1.5, "loss/value": 0.25, "entropy/action": 0.693, "diag/epochs": 4}),
+    (256, {"loss/policy": 1.25, "loss/value": math.nan, "entropy/action": np.float32(0.5),
+           "diag/epochs": 3}),
+    (384, {"loss/policy": -3.75, "loss/value": None, "entropy/action": 1e-7, "diag/epochs": 4,
+           "eval/mean_return": 1e300}),
 ]
 
 
-def _write_run(logdir: Path) -> Path:
-    with EventWriter(logdir) as writer:
-        for step, scalars in STEPS:
-            writer.add_scalars(scalars, step=step, wall_time=1000.0 + step)
-    return writer.path
+def _scalars(tb_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    acc = EventAccumulator(str(tb_dir))
+    acc.Reload()
+    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
 
 
-def _read_records(path: Path) -> list[bytes]:
-    """Split a TFRecord file into payloads, checking lengths and both CRCs."""
-    data = path.read_bytes()
-    records, pos = [], 0
-    while pos < len(data):
-        header = data[pos:pos + 8]
-        (length,) = struct.unpack("<Q", header)
-        (header_crc,) = struct.unpack("<I", data[pos + 8:pos + 12])
-        assert header_crc == masked_crc32c(header)
-        payload = data[pos + 12:pos + 12 + length]
-        assert len(payload) == length
-        (payload_crc,) = struct.unpack("<I", data[pos + 12 + length:pos + 16 + length])
-        assert payload_crc == masked_crc32c(payload)
-        records.append(payload)
-        pos += 16 + length
-    assert pos == len(data)
-    return records
+def _f32(v: float) -> float:
+    return float(np.float32(v))  # TensorBoard stores scalars as float32
 
 
-def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = buf[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
-
-
-def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
-    """Decode one protobuf message into (field number, raw value) pairs."""
-    out: list[tuple[int, int | bytes]] = []
-    pos = 0
-    while pos < len(buf):
-        key, pos = _read_varint(buf, pos)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _read_varint(buf, pos)
-            out.append((field, value))
-        elif wire == 1:
-            out.append((field, buf[pos:pos + 8]))
-            pos += 8
-        elif wire == 2:
-            length, pos = _read_varint(buf, pos)
-            out.append((field, buf[pos:pos + length]))
-            pos += length
-        elif wire == 5:
-            out.append((field, buf[pos:pos + 4]))
-            pos += 4
-        else:
-            raise AssertionError(f"unexpected wire type {wire}")
+def _expected(rows: list[tuple[int, dict[str, float | None]]]) -> dict[str, list[tuple[int, float]]]:
+    out: dict[str, list[tuple[int, float]]] = {}
+    for step, metrics in rows:
+        for tag, v in metrics.items():
+            if v is not None and not math.isnan(v):
+                with np.errstate(over="ignore"):
+                    out.setdefault(tag, []).append((step, _f32(v)))
     return out
 
 
-def test_crc32c_known_vectors() -> None:
-    assert crc32c(b"") == 0
-    assert crc32c(b"123456789") == 0xE3069283
-    assert crc32c(bytes(32)) == 0x8A9136AA
+def test_scalars_read_back_by_tensorboard(tmp_path: Path) -> None:
+    logger = RunLogger(tmp_path, tensorboard=True)
+    for step, metrics in ROWS:
+        logger.log(metrics, step)
+    logger.close()
+
+    files = list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    assert len(files) == 1
+    got = _scalars(tmp_path / "tb")
+    assert got == _expected(ROWS)
+    assert got["loss/value"] == [(128, 0.25)]  # NaN and None were skipped
+    assert got["eval/mean_return"] == [(384, math.inf)]  # beyond float32: inf, not a crash
+    # memory and CSV keep everything, NaN included
+    assert logger.latest["loss/policy"] == -3.75 and len(logger.history) == 3
+    assert math.isnan(logger.history[1]["loss/value"])
+    assert (tmp_path / "metrics.csv").read_text().count("\n") == 4
 
 
-def test_records_framed_and_encoded(tmp_path: Path) -> None:
-    path = _write_run(tmp_path / "run")
-    assert path.parent == tmp_path / "run"
-    assert path.name.startswith("events.out.tfevents.")
-    assert path.name.endswith(".thermorl")
-
-    records = _read_records(path)
-    assert len(records) == 1 + len(STEPS)
-    assert dict(_fields(records[0]))[3] == b"brain.Event:2"
-
-    for record, (step, scalars) in zip(records[1:], STEPS):
-        event = dict(_fields(record))
-        assert struct.unpack("<d", event[1])[0] == 1000.0 + step
-        assert event.get(2, 0) == step
-        summary = _fields(event[5])
-        decoded = {}
-        for field, value in summary:
-            assert field == 1
-            value_fields = dict(_fields(value))
-            decoded[value_fields[1].decode()] = struct.unpack("<f", value_fields[2])[0]
-        expected = {k: v for k, v in scalars.items() if v is not None}
-        assert decoded.keys() == expected.keys()
-        for tag, value in expected.items():
-            assert decoded[tag] == pytest.approx(value, rel=1e-6)
+def test_flush_puts_every_row_on_disk(tmp_path: Path) -> None:
+    logger = RunLogger(tmp_path)
+    for step in range(1, 51):
+        logger.log({"x": float(step)}, step)
+    logger.flush()
+    (path,) = (tmp_path / "tb").glob("events.out.tfevents.*")
+    steps = [e.step for e in EventFileLoader(str(path)).Load() if e.HasField("summary")]
+    assert steps == list(range(1, 51))
+    logger.close()
 
 
-def test_non_finite_and_overflowing_values(tmp_path: Path) -> None:
-    with EventWriter(tmp_path) as writer:
-        writer.add_scalars({"nan": math.nan, "inf": math.inf, "big": -1e300}, step=3)
-    record = _read_records(writer.path)[1]
-    values = {}
-    for _, value in _fields(dict(_fields(record))[5]):
-        value_fields = dict(_fields(value))
-        values[value_fields[1].decode()] = struct.unpack("<f", value_fields[2])[0]
-    assert math.isnan(values["nan"])
-    assert values["inf"] == math.inf
-    assert values["big"] == -math.inf
+def test_resumed_logger_appends_and_supersedes(tmp_path: Path) -> None:
+    first = RunLogger(tmp_path)
+    for step in (100, 200, 300, 400):  # interrupted after 400; the checkpoint was at 200
+        first.log({"x": float(step)}, step)
+    first.close()
+
+    second = RunLogger(tmp_path)  # the resumed run, in the same directory
+    for step in (300, 400, 500):
+        second.log({"x": step + 0.5}, step)
+    second.close()
+
+    assert len(list((tmp_path / "tb").glob("events.out.tfevents.*"))) == 2
+    # TensorBoard keeps the first run's points before the resumed one's first step
+    assert _scalars(tmp_path / "tb")["x"] == [(100, 100.0), (200, 200.0), (300, 300.5),
+                                               (400, 400.5), (500, 500.5)]
 
 
-def test_close_is_idempotent_and_writes_after_close_fail(tmp_path: Path) -> None:
-    writer = EventWriter(tmp_path)
-    writer.add_scalars({"x": 1.0}, step=1)
-    writer.close()
-    writer.close()
-    assert writer.closed
-    with pytest.raises(ValueError):
-        writer.add_scalars({"x": 2.0}, step=2)
-    assert len(_read_records(writer.path)) == 2
+def test_close_twice_and_log_after_close(tmp_path: Path) -> None:
+    logger = RunLogger(tmp_path)
+    logger.log({"x": 1.0}, 1)
+    logger.close()
+    logger.close()
+    logger.flush()  # nothing open: a no-op
+    logger.log({"x": 2.0}, 2)  # learn() again after close: a new file
+    logger.close()
+    assert len(list((tmp_path / "tb").glob("events.out.tfevents.*"))) == 2
+    assert _scalars(tmp_path / "tb")["x"] == [(1, 1.0), (2, 2.0)]
 
 
-def test_two_writers_in_one_dir_do_not_clobber(tmp_path: Path) -> None:
-    with EventWriter(tmp_path) as first, EventWriter(tmp_path) as second:
-        first.add_scalars({"a": 1.0}, step=1)
-        second.add_scalars({"b": 2.0}, step=1)
-    assert first.path != second.path
-    assert len(_read_records(first.path)) == 2
-    assert len(_read_records(second.path)) == 2
+def test_no_tensorboard_and_no_run_dir(tmp_path: Path) -> None:
+    logger = RunLogger(tmp_path, tensorboard=False)
+    logger.log({"x": 1.0}, 1)
+    logger.close()
+    assert not (tmp_path / "tb").exists() and (tmp_path / "metrics.csv").is_file()
+    memory = RunLogger(None)
+    memory.log({"x": 1.0}, 1)
+    memory.flush()
+    memory.close()
+    assert memory.history == [{"global_step": 1, "x": 1.0}]
 
 
-def test_tensorboard_reads_scalars(tmp_path: Path) -> None:
-    pytest.importorskip("tensorboard")
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
-    logdir = tmp_path / "run"
-    _write_run(logdir)
-    accumulator = EventAccumulator(str(logdir))
-    accumulator.Reload()
 
-    assert sorted(accumulator.Tags()["scalars"]) == ["entropy", "loss/policy", "loss/value"]
-    for tag in ("loss/policy", "loss/value", "entropy"):
-        expected = [(step, s[tag]) for step, s in STEPS if s[tag] is not None]
-        events = accumulator.Scalars(tag)
-        assert [e.step for e in events] == [step for step, _ in expected]
-        assert [e.wall_time for e in events] == [1000.0 + step for step, _ in expected]
-        for event, (_, value) in zip(events, expected):
-            assert event.value == pytest.approx(value, rel=1e-6)
+METRICS = {"episode/return": 12.34, "entropy/action": 0.5, "entropy/move": 1.25, "loss/x": 9.0}
+
+
+def test_progress_bar_on_shows_steps_rate_and_postfix() -> None:
+    out = io.StringIO()
+    bar = ProgressBar(1000, "CartPole-v1 ppo", "on", stream=out)
+    bar.update(600, METRICS)  # a resumed run: the first update is at its own step
+    bar.update(800, METRICS)
+    bar.close()
+    text = out.getvalue()
+    assert text.endswith("\n")
+    assert "CartPole-v1 ppo" in text and "800/1.00k" in text and "steps/s" in text
+    assert "return=12.3" in text and "H[action]=0.500" in text and "H[move]=1.250" in text
+    assert "loss/x" not in text
+    assert "600/1.00k" in text  # drawn at its first update, from the resumed step
+
+
+@pytest.mark.parametrize("mode, stream", [("off", _TTY()), ("auto", io.StringIO())])
+def test_progress_bar_silent(mode: str, stream: io.StringIO) -> None:
+    bar = ProgressBar(1000, "x", mode, stream=stream)
+    bar.update(500, METRICS)
+    bar.close()
+    assert stream.getvalue() == ""
+
+
+def test_progress_bar_auto_on_a_terminal() -> None:
+    stream = _TTY()
+    bar = ProgressBar(1000, "x", "auto", stream=stream)
+    bar.update(500, METRICS)
+    bar.close()
+    assert "500/1.00k" in stream.getvalue()

@@ -1,5 +1,10 @@
-"""What every algorithm shares: device and seeding, the run directory, evaluation, checkpoints,
-Ctrl-C handling and the non-finite checks. Algorithms add collect() and update()."""
+"""What every algorithm shares: it orchestrates. Collect (through the collector), learn
+(through the algorithm's learner), log, evaluate, checkpoint, with callbacks at each step; plus
+device and seeding, Ctrl-C, and where a stopped run left its last good checkpoint.
+
+An algorithm adds `_train_step()` (one collect + update, returning a row of metrics), builds
+its policy and learner, and names its extra checkpoint state in `_state()` / `_load_state()`.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +14,26 @@ import math
 import signal
 import threading
 import time
-from collections import deque
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
-import gymnasium as gym
 import numpy as np
 import torch
 
 from .. import checkpoint
+from ..callbacks import Callback, CallbackList
+from ..collect import Collector
+from ..collect.evaluation import Evaluator
 from ..config import Config
 from ..config_io import from_dict, to_yaml
-from ..entropy.noise import ColoredNoise, noise_eps, restart_noise
+from ..entropy.noise import ColoredNoise
 from ..envs import EnvSource, make_vector_env
-from ..envs.masks import read_masks
 from ..envs.parameterized import used_when
-from ..envs.spaces import ActionLayout, ObsLayout
-from ..errors import ThermorlError, TrainingDiverged
-from ..logging import RunLogger
+from ..envs.spaces import ACTION_MASK_KEY, ActionLayout, ObsLayout
+from ..errors import LossNotFinite, ThermorlError, TrainingDiverged
+from ..logging import ProgressBar, RunLogger
 from ..normalize import ObsNormalizer
-from ..progress import ProgressBar
-from .evaluate import run_episodes
-
-RECENT_EPISODES = 20  # episode/return is the mean over this many most recent episodes
+from .state import restore, snapshot
 
 
 def _first(action: Any) -> Any:
@@ -62,8 +64,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 class Algorithm:
-    """Shared run mechanics. Subclasses set `self.policy`, `self.optimizer` and implement
-    `_train_step()` (one collect + update, returning metrics), `_state()` and `_load_state()`."""
+    """Shared run mechanics. Subclasses set `self.policy`, `self.learner` and `self.entropy`,
+    and implement `_train_step()`; `_state()` / `_load_state()` add checkpoint state."""
 
     algo_name = "base"
 
@@ -73,9 +75,9 @@ class Algorithm:
         self.device = resolve_device(cfg.device)
         if cfg.torch_threads:
             torch.set_num_threads(cfg.torch_threads)
-        self.envs = make_vector_env(self.env_source, self.num_envs, cfg.env_kwargs)
-        self.obs_space = self.envs.single_observation_space
-        self.action_space = self.envs.single_action_space
+        envs = make_vector_env(self.env_source, self.num_envs, cfg.env_kwargs)
+        self.obs_space = envs.single_observation_space
+        self.action_space = envs.single_action_space
         self.action_layout = ActionLayout(self.action_space, squash=cfg.policy.squash)
         self.heads = self.action_layout.heads
         self.used_when = used_when(cfg.policy.parameterized, self.heads)
@@ -83,26 +85,23 @@ class Algorithm:
         self.obs_dim = self.obs_layout.dim
         self.obs_norm = (ObsNormalizer((self.obs_dim,), cfg.ppo.clip_obs)
                          if self._norm_obs else None)
+        self.collector = Collector(envs, self.obs_layout, self.action_layout, self.device,
+                                   self.obs_norm)
+        self.evaluator = Evaluator(
+            lambda n: make_vector_env(self.env_source, n, cfg.env_kwargs), self.obs_layout,
+            self.action_layout, self.device, self.obs_norm, clock=lambda: self.global_step)
         # The run's own generators, so its randomness does not depend on other torch users.
         self.sample_gen = torch.Generator(self.device).manual_seed(cfg.seed)
         self.shuffle_gen = torch.Generator().manual_seed(cfg.seed + 1)
-        self.global_step = 0
         self.updates = 0
         self.elapsed = 0.0
-        # where training time goes (seconds): env stepping, collection besides it (inference,
-        # buffers), gradient updates; the rest of `elapsed` is logging and bookkeeping
-        self.timing = dict.fromkeys(("env", "collect", "update"), 0.0)
+        # where training time goes (seconds): collection (env stepping is the collector's
+        # env_time), gradient updates; the rest of `elapsed` is logging and bookkeeping
+        self.timing = dict.fromkeys(("collect", "update"), 0.0)
         self.best_eval = -math.inf
-        self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
-        self.recent_lengths: deque[int] = deque(maxlen=RECENT_EPISODES)
         self.final_eval: dict[str, Any] | None = None
-        self._eval_envs: gym.vector.VectorEnv | None = None
-        self._obs: np.ndarray | None = None
-        self._cur_masks: dict[str, torch.Tensor] = {}
-        # next-step autoreset: True where the last step ended an episode, so this one only resets
-        self._prev_end = np.zeros(self.num_envs, bool)
-        self._ep_ret = np.zeros(self.num_envs)
-        self._ep_len = np.zeros(self.num_envs, int)
+        self.stopped_by: str | None = None  # the callback hook that stopped the last learn()
+        self._hooks = CallbackList()
         self._stop = False
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.logger = RunLogger(self.run_dir, cfg.log.tensorboard)
@@ -112,72 +111,62 @@ class Algorithm:
     # -- subclass hooks -------------------------------------------------------------------
     num_envs: int
     _norm_obs: bool = False
-    recurrent: bool = False  # a policy with a hidden state (`policy.step`, `state_size`)
 
     def _train_step(self, total: int) -> dict[str, float]:
         raise NotImplementedError
 
-    def _step_envs(self, env_action: Any) -> tuple[Any, ...]:
-        """`envs.step`, timed into `timing["env"]`."""
-        t = time.perf_counter()
-        out = self.envs.step(env_action)
-        self.timing["env"] += time.perf_counter() - t
-        return out
-
-    def time_breakdown(self) -> dict[str, float]:
-        """Seconds of training so far by phase: env stepping, rollout inference (collection
-        besides the env), gradient updates, and other (logging, evaluation, bookkeeping)."""
-        t = self.timing
-        out = {"env": t["env"], "inference": t["collect"] - t["env"], "update": t["update"]}
-        out["other"] = max(self.elapsed - sum(out.values()), 0.0)
-        return out
-
     def _state(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def _on_env_reset(self) -> None:
-        """Every training env was just reset (episodes restart, on resume too)."""
-        self._prev_end[:] = False
+        return {}
 
     def _load_state(self, state: dict[str, Any]) -> None:
-        raise NotImplementedError
+        pass
+
+    def _initial_state(self, n: int) -> torch.Tensor | None:
+        """A stateful (recurrent) policy's fresh state for `n` envs; None: no state."""
+        return None
+
+    def _policy_act(self, obs: torch.Tensor, masks: dict[str, torch.Tensor],
+                    state: torch.Tensor | None) -> tuple[Any, torch.Tensor | None]:
+        """The policy's distribution for acting on `obs`, and its next state."""
+        return self.policy.dist(obs, masks), None
+
+    # -- shared state ---------------------------------------------------------------------
+    @property
+    def envs(self) -> Any:
+        return self.collector.envs
+
+    @property
+    def global_step(self) -> int:
+        """Env steps taken in training, all envs together."""
+        return self.collector.steps
+
+    @global_step.setter
+    def global_step(self, value: int) -> None:
+        self.collector.steps = value
+
+    @property
+    def noise(self) -> dict[str, ColoredNoise]:
+        return self.collector.noise
 
     def _make_noise(self, num_envs: int, seed: int) -> dict[str, ColoredNoise]:
         """Colored-noise sources for the Gaussian heads whose beta is above 0."""
         return {h: ColoredNoise(c.s.noise_beta, num_envs, self.heads[h].dim, seed * 1009 + i)
                 for i, (h, c) in enumerate(self.entropy.heads.items()) if c.s.noise_beta > 0}
 
-    def _track_episodes(self, reward: np.ndarray, end: np.ndarray, real: np.ndarray) -> None:
-        """Episode returns and lengths for `episode/*`; reset-only steps (not `real`) add
-        nothing."""
-        self._ep_ret += np.where(real, reward, 0.0)
-        self._ep_len += real
-        if not end.any():
-            return
-        for i in np.flatnonzero(end & real):
-            self.recent_returns.append(float(self._ep_ret[i]))
-            self.recent_lengths.append(int(self._ep_len[i]))
-        self._ep_ret[end] = 0.0
-        self._ep_len[end] = 0
+    def set_target(self, head: str, value: float | dict[str, float]) -> None:
+        """Hold `head`'s entropy at a new target from now on (a curriculum stage): nats, or
+        {"fraction": V} / {"std": V}. Overrides the configured target schedule. (SAC's `min`
+        heads hold their entropy above it.)"""
+        self.entropy.set_target(head, value)
 
-    # -- observations and actions ---------------------------------------------------------
-    def _prep_obs(self, obs: Any, update: bool) -> np.ndarray:
-        """Flatten, check, and (optionally) normalize a batch of env observations."""
-        flat = self.obs_layout.flatten(obs)
-        self._check_finite("observation", flat)
-        return self.obs_norm(flat, update) if self.obs_norm is not None else flat
-
-    def _masks(self, info: Any, obs: Any) -> dict[str, torch.Tensor]:
-        n = len(next(iter(obs.values()))) if isinstance(obs, dict) else len(obs)
-        return {k: torch.as_tensor(m, device=self.device)
-                for k, m in read_masks(info, obs, self.heads, n, self.global_step).items()}
-
-    def _check_finite(self, what: str, x: np.ndarray) -> None:
-        if not np.isfinite(x).all():
-            bad = np.flatnonzero(~np.isfinite(x).reshape(x.shape[0], -1).all(1))
-            raise TrainingDiverged(
-                f"NaN or Inf in the {what} from env {int(bad[0])} at global step "
-                f"{self.global_step}; training stopped{self._last_good()}")
+    def time_breakdown(self) -> dict[str, float]:
+        """Seconds of training so far by phase: env stepping, rollout inference (collection
+        besides the env), gradient updates, and other (logging, evaluation, bookkeeping)."""
+        env = self.collector.env_time
+        out = {"env": env, "inference": self.timing["collect"] - env,
+               "update": self.timing["update"]}
+        out["other"] = max(self.elapsed - sum(out.values()), 0.0)
+        return out
 
     def _last_good(self) -> str:
         f = self.run_dir / "checkpoints" / "latest.pt" if self.run_dir else None
@@ -185,6 +174,7 @@ class Algorithm:
             return f"; the last good checkpoint is {f}"
         return "; no checkpoint had been saved yet"
 
+    # -- acting ---------------------------------------------------------------------------
     @torch.inference_mode()
     def predict(self, obs: Any, deterministic: bool = True,
                 generator: torch.Generator | None = None, action_mask: Any = None,
@@ -203,120 +193,101 @@ class Algorithm:
             if action_mask is not None:
                 action_mask = ({k: np.asarray(v)[None] for k, v in action_mask.items()}
                                if isinstance(action_mask, dict) else np.asarray(action_mask)[None])
-        info = {} if action_mask is None else {"action_mask": action_mask}
-        if self.recurrent:
-            n = len(self.obs_layout.flatten(obs))
-            state = (self.policy.initial_state(n, self.device) if state is None
+        info = {} if action_mask is None else {ACTION_MASK_KEY: action_mask}
+        c = self.collector
+        batch = torch.as_tensor(c.prepare(obs), device=self.device)
+        n = len(batch)
+        stateful = self._initial_state(n) is not None
+        if stateful:
+            state = (self._initial_state(n) if state is None
                      else torch.as_tensor(state, device=self.device).reshape(n, -1))
             if episode_start is not None:
                 fresh = torch.as_tensor(np.asarray(episode_start, bool).reshape(n, 1),
                                         device=self.device)
                 state = torch.where(fresh, torch.zeros_like(state), state)
-        env_act, state = self._act(obs, info, deterministic, generator or self.sample_gen,
-                                   state=state)
-        if not self.recurrent:
+        dist, state = self._policy_act(batch, c.read_masks(info, obs), state)
+        acts = dist.mode() if deterministic else dist.sample(generator or self.sample_gen)
+        env_act = self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()})
+        if not stateful:
             return _first(env_act) if single else env_act
         return (_first(env_act), state[0]) if single else (env_act, state)
-
-    @torch.inference_mode()
-    def _act(self, obs: Any, info: Any, deterministic: bool, generator: torch.Generator,
-             noise: dict[str, ColoredNoise] | None = None, state: torch.Tensor | None = None
-             ) -> tuple[Any, torch.Tensor | None]:
-        """Batched env action for a batch of observations and the vector env's `info`, and a
-        recurrent policy's next `state` (None for a feed-forward one)."""
-        masks = self._masks(info, obs)
-        batch = torch.as_tensor(self._prep_obs(obs, update=False), device=self.device)
-        if state is None:
-            dist = self.policy.dist(batch, masks)
-        else:
-            dist, _, state = self.policy.step(batch, state, masks)
-        acts = (dist.mode() if deterministic
-                else dist.sample(generator, noise_eps(noise or {}, self.device)))
-        return self.action_layout.to_env({k: v.cpu().numpy() for k, v in acts.items()}), state
 
     def evaluate(self, episodes: int | None = None, deterministic: bool | None = None,
                  seed: int | None = None) -> dict[str, Any]:
         """Mean and std of the return over `episodes` fresh episodes (config's eval settings by
         default). Normalizer statistics are frozen while evaluating."""
-        episodes = episodes or self.config.eval.episodes
-        det = self.config.eval.deterministic if deterministic is None else deterministic
-        if self._eval_envs is None or self._eval_envs.num_envs != min(episodes, 8):
-            self._eval_envs = make_vector_env(self.env_source, min(episodes, 8),
-                                              self.config.env_kwargs)
-        seed = self.config.seed + 10_000 if seed is None else seed
-        # its own generator: a stochastic evaluation must not shift the training's samples
-        gen = torch.Generator(self.device).manual_seed(seed)
-        # stochastic evaluation explores as training does, colored noise included
-        noise = {} if det else self._make_noise(self._eval_envs.num_envs, seed)
-        # a recurrent policy's hidden state per eval env, zeroed where an episode begins
-        carry = {"state": (self.policy.initial_state(self._eval_envs.num_envs, self.device)
-                           if self.recurrent else None)}
-
-        def act(obs: Any, info: Any) -> Any:
-            env_act, carry["state"] = self._act(obs, info, det, gen, noise, carry["state"])
-            return env_act
-
-        def new_episode(envs: np.ndarray) -> None:
-            restart_noise(noise, envs)
-            if carry["state"] is not None:
-                carry["state"] = carry["state"].index_fill(  # out of place: an inference tensor
-                    0, torch.as_tensor(envs, device=self.device), 0.0)
-
-        returns, lengths, outcomes = run_episodes(self._eval_envs, act, episodes, seed,
-                                                  on_new_episode=new_episode)
-        out = {"mean_return": float(returns.mean()), "std_return": float(returns.std()),
-               "episodes": int(len(returns)), "mean_length": float(lengths.mean()),
-               "returns": returns.tolist()}
-        if outcomes:  # envs that judge their episodes (a duel's win/loss/draw)
-            out["outcomes"] = {o: outcomes.count(o) / len(outcomes) for o in sorted(set(outcomes))}
-        return out
+        ev = self.config.eval
+        return self.evaluator.run(
+            self._policy_act, self._initial_state, self._make_noise, episodes or ev.episodes,
+            ev.deterministic if deterministic is None else deterministic,
+            self.config.seed + 10_000 if seed is None else seed)
 
     # -- training loop --------------------------------------------------------------------
-    def learn(self, total_timesteps: int | None = None) -> "Algorithm":
+    def learn(self, total_timesteps: int | None = None,
+              callbacks: Iterable[Callback] = ()) -> "Algorithm":
         """Train until `total_timesteps` env steps in all (the config's by default); a resumed
-        run continues toward the same total."""
+        run continues toward the same total. `callbacks` (thermorl.Callback) are called after
+        each collection, update, evaluation and checkpoint; one returning False stops training
+        cleanly."""
         cfg = self.config
         total = total_timesteps or cfg.total_timesteps
         eval_every = cfg.eval.freq if cfg.eval.freq is not None else max(total // 10, 1)
         next_eval = (self.global_step // eval_every + 1) * eval_every if eval_every else None
-        if self._obs is None:
-            obs, info = self.envs.reset(seed=cfg.seed + self.global_step)
-            self._obs = self._prep_obs(obs, update=True)
-            self._cur_masks = self._masks(info, obs)
-            self._on_env_reset()
+        self._hooks = hooks = CallbackList(callbacks)
+        self.stopped_by = None
+        if self.collector.obs is None:
+            self.collector.reset(seed=cfg.seed + self.global_step)
+        try:
+            self._loop(total, eval_every, next_eval)
+            self.stopped_by = hooks.stopped_by
+            with self._diverged():
+                self._finish()
+        finally:
+            self._hooks = CallbackList()
+        return self
+
+    def _loop(self, total: int, eval_every: int, next_eval: int | None) -> None:
+        cfg, hooks = self.config, self._hooks
         bar = ProgressBar(total, f"{cfg.env_id} {self.algo_name}", cfg.log.progress)
         try:
-            with self._catch_sigint():
-                while self.global_step < total:
+            with self._catch_sigint(), self._diverged():
+                while self.global_step < total and hooks.stopped_by is None:
                     t0 = time.perf_counter()
                     metrics = self._train_step(total)
                     self.elapsed += time.perf_counter() - t0
                     metrics["perf/time"] = self.elapsed
-                    metrics.update({f"perf/{k}_total_s": v for k, v in self.timing.items()})
+                    metrics.update({f"perf/{k}_total_s": v for k, v in self.timing_totals().items()})
                     if next_eval is not None and self.global_step >= next_eval:
                         next_eval += eval_every
                         metrics.update(self._periodic_eval())
                     self.logger.log(metrics, self.global_step)
                     bar.update(self.global_step, metrics)
+                    hooks.update_end(self, metrics)
                     if self.run_dir is not None and self.updates % cfg.log.checkpoint_freq == 0:
-                        self.save(self.run_dir / "checkpoints" / "latest.pt")
+                        self._checkpoint("latest.pt")
                     if self._stop:
-                        path = None
-                        if self.run_dir is not None:
-                            path = self.save(self.run_dir / "checkpoints" / "latest.pt")
+                        path = self._checkpoint("latest.pt") if self.run_dir else None
                         raise TrainingInterrupted(self.global_step, path)
         finally:
             bar.close()
             self.logger.flush()
-        self._finish()
-        return self
+
+    def timing_totals(self) -> dict[str, float]:
+        """Seconds so far in env steps, collection (env steps included) and updates."""
+        return {"env": self.collector.env_time, **self.timing}
+
+    def _checkpoint(self, name: str) -> Path:
+        path = self.save(self.run_dir / "checkpoints" / name)
+        self._hooks.checkpoint(self, path)
+        return path
 
     def _periodic_eval(self) -> dict[str, float]:
         ev = self.evaluate()
         if self.run_dir is not None and ev["mean_return"] >= self.best_eval:
             self.best_eval = ev["mean_return"]
-            self.save(self.run_dir / "checkpoints" / "best.pt")
+            self._checkpoint("best.pt")
         self.best_eval = max(self.best_eval, ev["mean_return"])
+        self._hooks.eval_end(self, ev)
         return {"eval/mean_return": ev["mean_return"], "eval/std_return": ev["std_return"],
                 **{f"eval/{o}_rate": r for o, r in ev.get("outcomes", {}).items()}}
 
@@ -324,18 +295,32 @@ class Algorithm:
         self.final_eval = self.evaluate()
         if self.run_dir is None:
             return
-        self.save(self.run_dir / "checkpoints" / "latest.pt")
+        self._checkpoint("latest.pt")
         if self.final_eval["mean_return"] >= self.best_eval:
             self.best_eval = self.final_eval["mean_return"]
-            self.save(self.run_dir / "checkpoints" / "best.pt")
+            self._checkpoint("best.pt")
         summary = {"env_id": self.config.env_id, "algo": self.algo_name,
                    "global_step": self.global_step, "updates": self.updates,
                    "wall_time_s": round(self.elapsed, 3),
                    "final_eval": {k: v for k, v in self.final_eval.items() if k != "returns"},
                    "best_eval_mean_return": self.best_eval,
                    "last_metrics": self.logger.latest}
+        if self.stopped_by is not None:
+            summary["stopped_by"] = self.stopped_by
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         self.logger.flush()
+
+    @contextlib.contextmanager
+    def _diverged(self) -> Iterator[None]:
+        """A NaN or Inf stops training with where it happened and the last good checkpoint."""
+        try:
+            yield
+        except LossNotFinite as e:
+            raise TrainingDiverged(
+                f"{e} at global step {self.global_step} (update {self.updates + 1}); training "
+                f"stopped{self._last_good()}") from None
+        except TrainingDiverged as e:
+            raise TrainingDiverged(f"{e}{self._last_good()}") from None
 
     @contextlib.contextmanager
     def _catch_sigint(self) -> Iterator[None]:
@@ -356,22 +341,22 @@ class Algorithm:
             signal.signal(signal.SIGINT, old)
             self._stop = False
 
+    def close(self) -> None:
+        """Close the envs and the log files (a later learn() reopens the logs)."""
+        self.collector.close()
+        self.evaluator.close()
+        self.logger.close()
+
+    def __enter__(self) -> "Algorithm":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
     # -- checkpoints ----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint (atomically) with everything needed to resume exactly."""
-        state = {
-            "algo": self.algo_name, "config": to_yaml(self.config),
-            "global_step": self.global_step, "updates": self.updates, "elapsed": self.elapsed,
-            "timing": dict(self.timing),
-            "best_eval": self.best_eval if math.isfinite(self.best_eval) else None,
-            "recent_returns": list(self.recent_returns),
-            "recent_lengths": list(self.recent_lengths),
-            "policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "obs_rms": self.obs_norm.rms.state_dict() if self.obs_norm else None,
-            "sample_gen": self.sample_gen.get_state(), "shuffle_gen": self.shuffle_gen.get_state(),
-            **self._state(),
-        }
-        return checkpoint.save(state, path)
+        return checkpoint.save(snapshot(self), path)
 
     @classmethod
     def load(cls, path: str | Path, env: EnvSource | None = None,
@@ -389,23 +374,5 @@ class Algorithm:
             data["device"] = device
         data.update(config_changes)
         algo = cls(env, from_dict(data), run_dir=run_dir)
-        algo.policy.load_state_dict(state["policy"])
-        try:
-            algo.optimizer.load_state_dict(state["optimizer"])
-        except ValueError as e:  # the parameter groups differ: fused (one flat tensor) or not
-            raise ThermorlError(
-                f"checkpoint {str(path)!r}: its optimizer state does not fit this policy's "
-                f"optimizer ({e}). A PPO checkpoint written with ppo.fused false, or by a "
-                f"thermorl before the fused path, resumes with --ppo.fused false") from None
-        if algo.obs_norm is not None and state["obs_rms"] is not None:
-            algo.obs_norm.rms.load_state_dict(state["obs_rms"])
-        algo.global_step, algo.updates = state["global_step"], state["updates"]
-        algo.elapsed = state["elapsed"]
-        algo.timing.update(state.get("timing", {}))  # absent in checkpoints written before it
-        algo.best_eval = -math.inf if state["best_eval"] is None else state["best_eval"]
-        algo.recent_returns.extend(state["recent_returns"])
-        algo.recent_lengths.extend(state["recent_lengths"])
-        algo.sample_gen.set_state(state["sample_gen"])
-        algo.shuffle_gen.set_state(state["shuffle_gen"])
-        algo._load_state(state)
+        restore(algo, state, path)
         return algo

@@ -1,6 +1,7 @@
+from .batch import Batch, SeqInfo
 from .replay import ReplayBatch, ReplayBuffer
-from .rollout import Batch, RolloutBuffer
-from .sequences import SeqInfo, cut_sequences, sequence_minibatches
+from .rollout import RolloutBuffer
+from .sequences import cut_sequences, sequence_minibatches
 
 __all__ = ["Batch", "ReplayBatch", "ReplayBuffer", "RolloutBuffer", "SeqInfo", "cut_sequences",
            "sequence_minibatches"]

@@ -3,8 +3,7 @@ recurrent policies are in `sequences.py`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import Iterator, Mapping
 
 import numpy as np
 import torch
@@ -12,29 +11,9 @@ from torch import Tensor
 
 from ..envs.spaces import HeadSpec
 from ..losses import gae
-
-if TYPE_CHECKING:
-    from .sequences import SeqInfo
-
+from .batch import Batch
 
 ENV_FIELDS = ("valid", "rewards", "terminated", "episode_end")  # per step, from the envs
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Flat samples for one minibatch; `mask` is 1 for a real transition. A recurrent
-    minibatch is B padded sequences flattened time-major (row l * B + b), its padding 0 in
-    `mask`, with the sequences' start states in `seq`."""
-
-    obs: Tensor
-    actions: dict[str, Tensor]
-    log_probs: Tensor
-    values: Tensor
-    advantages: Tensor
-    returns: Tensor
-    mask: Tensor
-    action_masks: dict[str, Tensor]
-    seq: SeqInfo | None = None
 
 
 class RolloutBuffer:
@@ -70,13 +49,12 @@ class RolloutBuffer:
         self._obs_host = self.obs.numpy() if on_cpu else None
         self._whole: Batch | None = None  # the rollout as one minibatch, one object per rollout
 
-    def put_obs(self, t: int, obs: np.ndarray) -> Tensor:
-        """Store step t's observations; returns them as a tensor on the buffer's device."""
-        if self._obs_host is not None:
-            self._obs_host[t] = obs
+    def put_obs(self, t: int, obs: Tensor) -> None:
+        """Store step t's observations (as the policy saw them, on the buffer's device)."""
+        if self._obs_host is not None:  # on CPU: a numpy write, a third of a torch copy's cost
+            self._obs_host[t] = obs.numpy()
         else:
-            self.obs[t] = torch.as_tensor(obs, device=self.device)
-        return self.obs[t]
+            self.obs[t] = obs
 
     def put_env_step(self, t: int, valid: np.ndarray, rewards: np.ndarray,
                      terminated: np.ndarray, episode_end: np.ndarray) -> None:

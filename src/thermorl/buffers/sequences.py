@@ -21,21 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .rollout import Batch, RolloutBuffer
-
-
-@dataclass(frozen=True)
-class SeqInfo:
-    """What the recurrent forward needs beyond the flat rows.
-
-    `state` [B, S] is the hidden state where each sequence (or its burn-in) starts: the one
-    stored in the rollout, zero at an episode start. With burn-in, `burn_obs` [K, B, obs_dim]
-    holds up to K earlier steps of the sequence's episode, left-padded, `burn_active` [K, B]
-    marks the real ones."""
-
-    state: Tensor
-    burn_obs: Tensor | None = None
-    burn_active: Tensor | None = None
+from .batch import Batch, SeqInfo
+from .rollout import RolloutBuffer
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor, nn
 
+from ..distributions.gaussian import HALF_LOG_2PIE
 from ..envs.spaces import HeadSpec
 from ..errors import ConfigError
 from . import targets
@@ -350,7 +351,7 @@ def _check_reach(c: HeadController, lo: float, hi: float) -> None:
     bounds and no more: a target value outside that is reported when the head is built (for
     `min`, only one above: entropy may always exceed a floor)."""
     d = c.spec.dim
-    low, high = d * (targets.HALF_LOG_2PIE + lo), d * (targets.HALF_LOG_2PIE + hi)
+    low, high = d * (HALF_LOG_2PIE + lo), d * (HALF_LOG_2PIE + hi)
     if c.s.constraint == "min":
         low = -math.inf
     t = c.s.target

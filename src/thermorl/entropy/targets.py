@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from ..distributions.gaussian import HALF_LOG_2PIE
 from ..envs.spaces import HeadSpec
 from ..errors import ConfigError
 from . import schedules
 from .schedules import Schedule
 
-HALF_LOG_2PIE = 0.5 * math.log(2 * math.pi * math.e)
 UNITS = ("nats", "fraction", "std")
 AUTO_FRACTION = 0.5
 AUTO_STD_OF_HALF_WIDTH = 0.25

@@ -9,9 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import EnvError
-from .spaces import HeadSpec
-
-KEY = "action_mask"
+from .spaces import ACTION_MASK_KEY, HeadSpec
 
 
 def read_masks(info: Mapping[str, Any], obs: Any, heads: Mapping[str, HeadSpec],
@@ -19,10 +17,11 @@ def read_masks(info: Mapping[str, Any], obs: Any, heads: Mapping[str, HeadSpec],
     """bool [N, n_logits] for each head the env masks; an env that gave no mask this step gets
     all actions valid. A wrong shape or a head with no valid action is an error naming it."""
     raw, present = None, None
-    if isinstance(obs, Mapping) and KEY in obs:
-        raw, present = obs[KEY], np.ones(num_envs, bool)
-    elif KEY in info:
-        raw, present = info[KEY], np.asarray(info.get("_" + KEY, np.ones(num_envs, bool)))
+    if isinstance(obs, Mapping) and ACTION_MASK_KEY in obs:
+        raw, present = obs[ACTION_MASK_KEY], np.ones(num_envs, bool)
+    elif ACTION_MASK_KEY in info:
+        raw = info[ACTION_MASK_KEY]
+        present = np.asarray(info.get("_" + ACTION_MASK_KEY, np.ones(num_envs, bool)))
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -64,4 +63,4 @@ def log_valid(mask: Any, spec: HeadSpec) -> Any:
     return sum(p.sum(-1).clamp_min(1).log() for p in parts)
 
 
-__all__ = ["KEY", "log_valid", "read_masks"]
+__all__ = ["log_valid", "read_masks"]

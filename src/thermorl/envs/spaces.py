@@ -20,6 +20,9 @@ from ..errors import EnvError
 
 SINGLE_HEAD = "action"
 SEP = "/"
+# Where an env gives masks: an `info` key, or a Dict observation's entry. Defined here, not in
+# masks.py, because ObsLayout must leave the entry out and masks.py already imports this module.
+ACTION_MASK_KEY = "action_mask"
 
 
 @dataclass(frozen=True)
@@ -146,8 +149,6 @@ class ObsLayout:
     `action_mask` entry (taken out here, read as masks); its other entries (Box or Discrete,
     one-hot) are concatenated in key order."""
 
-    MASK_KEY = "action_mask"
-
     def __init__(self, space: gym.Space):
         self.space = space
         if isinstance(space, gym.spaces.Box):
@@ -156,8 +157,8 @@ class ObsLayout:
             return
         if not isinstance(space, gym.spaces.Dict):
             raise EnvError(f"observation space {space} is not supported; accepted: Box, or a "
-                           f"Dict of Box / Discrete entries (optionally with '{self.MASK_KEY}')")
-        self.keys = [k for k in space.spaces if k != self.MASK_KEY]
+                           f"Dict of Box / Discrete entries (optionally with '{ACTION_MASK_KEY}')")
+        self.keys = [k for k in space.spaces if k != ACTION_MASK_KEY]
         self.dim = 0
         for k in self.keys:
             s = space.spaces[k]

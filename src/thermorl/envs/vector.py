@@ -66,7 +66,3 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
         raise EnvError(f"env {source!r} could not be made: {e}") from None
     except TypeError as e:
         raise EnvError(f"env {source!r} rejected env_kwargs {kwargs}: {e}") from None
-
-
-def autoreset_mode(env: gym.vector.VectorEnv) -> Any:
-    return env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Mapping
 
-import torch
 from torch import Tensor, nn
 
 from ..config import PolicyConfig
 from ..distributions import Joint
 from ..envs.spaces import HeadSpec
-from .heads import make_head
+from .heads import make_head, project_heads_
 from .mlp import mlp
 
 
@@ -38,8 +37,5 @@ class ActorCritic(nn.Module):
     def forward(self, obs: Tensor, masks: Mapping[str, Tensor] | None = None) -> tuple[Joint, Tensor]:
         return self.dist(obs, masks), self.value(obs)
 
-    @torch.no_grad()
     def project_(self) -> None:
-        for head in self.heads.values():
-            if hasattr(head, "project_"):
-                head.project_()
+        project_heads_(self.heads)

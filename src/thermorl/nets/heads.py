@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
@@ -77,6 +78,15 @@ class GaussianHead(nn.Module):
         parameter, not clamping it in forward, keeps a gradient that can pull it back inside."""
         if not self.state_dependent:
             self.log_std.clamp_(self.lo, self.hi)
+
+
+@torch.no_grad()
+def project_heads_(heads: Mapping[str, nn.Module]) -> None:
+    """Every head's free parameters back inside their bounds after an optimizer step; heads
+    without bounded parameters (categorical ones) have no `project_`."""
+    for head in heads.values():
+        if hasattr(head, "project_"):
+            head.project_()
 
 
 def make_head(spec: HeadSpec, n_in: int, cfg) -> nn.Module:

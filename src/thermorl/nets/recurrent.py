@@ -21,11 +21,11 @@ from torch import Tensor, nn
 from ..config import PolicyConfig
 from ..distributions import Joint
 from ..envs.spaces import HeadSpec
-from .heads import make_head
+from .heads import make_head, project_heads_
 from .mlp import linear, mlp
 
 if TYPE_CHECKING:
-    from ..buffers.sequences import SeqInfo
+    from ..buffers.batch import SeqInfo
 
 
 class RecurrentCore(nn.Module):
@@ -132,8 +132,5 @@ class RecurrentActorCritic(nn.Module):
         a_feat, c_feat, _ = self._unroll(obs.reshape(-1, B, obs.shape[-1]), state)
         return self._outputs(a_feat, c_feat, masks)
 
-    @torch.no_grad()
     def project_(self) -> None:
-        for head in self.heads.values():
-            if hasattr(head, "project_"):
-                head.project_()
+        project_heads_(self.heads)

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from ..config import PolicyConfig
 from ..distributions import Joint
 from ..envs.spaces import HeadSpec
-from .heads import make_head
+from .heads import make_head, project_heads_
 from .mlp import ACTIVATIONS, mlp
 
 
@@ -94,8 +94,5 @@ class SACNets(nn.Module):
         torch._foreach_lerp_(list(self.critic_target.parameters()),
                              list(self.critic.parameters()), tau)
 
-    @torch.no_grad()
     def project_(self) -> None:
-        for head in self.actor.heads.values():
-            if hasattr(head, "project_"):
-                head.project_()
+        project_heads_(self.actor.heads)

@@ -118,11 +118,6 @@ class Aircraft:
                 f"health={self.health})")
 
 
-def wrap_angle(a: float) -> float:
-    """An angle in [-pi, pi)."""
-    return (a + PI) % TWO_PI - PI
-
-
 def displacement(src: Aircraft, dst: Aircraft, side: float) -> tuple[float, float]:
     """Shortest vector from `src` to `dst` on the torus (positions are kept in [0, side))."""
     half = 0.5 * side

@@ -1,0 +1,61 @@
+"""What a checkpoint holds for every algorithm (an algorithm adds its own part through
+`_state()` / `_load_state()`), and how a freshly built algorithm takes it back."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..config_io import to_yaml
+from ..errors import ThermorlError
+
+if TYPE_CHECKING:
+    from .base import Algorithm
+
+
+def snapshot(algo: Algorithm) -> dict[str, Any]:
+    """Everything needed to resume exactly: tensors and plain values only."""
+    c = algo.collector
+    return {
+        "algo": algo.algo_name, "config": to_yaml(algo.config),
+        "global_step": algo.global_step, "updates": algo.updates, "elapsed": algo.elapsed,
+        "timing": algo.timing_totals(),
+        "best_eval": algo.best_eval if math.isfinite(algo.best_eval) else None,
+        "recent_returns": list(c.recent_returns), "recent_lengths": list(c.recent_lengths),
+        "policy": algo.policy.state_dict(), **algo.learner.state_dict(),
+        "obs_rms": algo.obs_norm.rms.state_dict() if algo.obs_norm else None,
+        "sample_gen": algo.sample_gen.get_state(), "shuffle_gen": algo.shuffle_gen.get_state(),
+        "entropy": algo.entropy.state_dict(),
+        "noise": {h: n.state_dict() for h, n in c.noise.items()},
+        **algo._state(),
+    }
+
+
+def restore(algo: Algorithm, state: Mapping[str, Any], path: Any) -> None:
+    """Load `state` (from the checkpoint at `path`) into `algo`, built from its config."""
+    algo.policy.load_state_dict(state["policy"])
+    try:
+        algo.learner.load_state_dict(state)
+    except ValueError as e:  # the parameter groups differ: fused (one flat tensor) or not
+        raise ThermorlError(
+            f"checkpoint {str(path)!r}: its optimizer state does not fit this policy's "
+            f"optimizer ({e}). A PPO checkpoint written with ppo.fused false, or by a "
+            f"thermorl before the fused path, resumes with --ppo.fused false") from None
+    if algo.obs_norm is not None and state["obs_rms"] is not None:
+        algo.obs_norm.rms.load_state_dict(state["obs_rms"])
+    c = algo.collector
+    algo.global_step, algo.updates = state["global_step"], state["updates"]
+    algo.elapsed = state["elapsed"]
+    timing = dict(state.get("timing", {}))  # absent in checkpoints written before it
+    c.env_time = timing.pop("env", 0.0)
+    algo.timing.update(timing)
+    algo.best_eval = -math.inf if state["best_eval"] is None else state["best_eval"]
+    c.recent_returns.extend(state["recent_returns"])
+    c.recent_lengths.extend(state["recent_lengths"])
+    algo.sample_gen.set_state(state["sample_gen"])
+    algo.shuffle_gen.set_state(state["shuffle_gen"])
+    algo.entropy.load_state_dict(state["entropy"])
+    for h, n in c.noise.items():
+        if h in state.get("noise", {}):
+            n.load_state_dict(state["noise"][h])
+    algo._load_state(dict(state))
