@@ -342,7 +342,8 @@ class Algorithm:
             self._stop = False
 
     def close(self) -> None:
-        """Close the envs and the log files (a later learn() reopens the logs)."""
+        """Close the envs and the event file. Save first: a closed algorithm cannot train
+        any more (its training envs are gone); `evaluate` and `predict` still work."""
         self.collector.close()
         self.evaluator.close()
         self.logger.close()

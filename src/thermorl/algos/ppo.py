@@ -70,6 +70,8 @@ class PPO(Algorithm):
         self.collector.noise = self._make_noise(p.num_envs, config.seed)
         # recurrent: each env's hidden state after its latest step
         self._rnn_state = torch.zeros(p.num_envs, state_size, device=self.device)
+        # a rollout's per-step (value, log-prob, action), stacked into the buffer at its end
+        self._steps: list[tuple[Tensor, Tensor, Mapping[str, Tensor]]] = []
 
     # -- one iteration --------------------------------------------------------------------
     def _train_step(self, total: int) -> dict[str, float]:
@@ -103,8 +105,7 @@ class PPO(Algorithm):
     def _collect(self) -> None:
         """One rollout into the buffer, with GAE over it."""
         p, buf, c = self.config.ppo, self.buffer, self.collector
-        # per-step outputs are stacked into the buffer once, after the loop
-        self._steps: list[tuple[Tensor, Tensor, Mapping[str, Tensor]]] = []
+        self._steps.clear()
         c.run(p.num_steps, self._act, self._record)
         values, log_probs, actions = zip(*self._steps)
         torch.stack(values, out=buf.values)
