@@ -1,5 +1,6 @@
 """docs/recurrent.md's examples run as written."""
 
+import shlex
 
 from doc_blocks import doc_blocks
 
@@ -33,8 +34,9 @@ def test_yaml_example_trains_with_red_noise(tmp_path):
 def test_cli_examples_are_valid_commands(run_cli, tmp_path):
     """Each documented `thermorl train` line parses and builds its agent (trained briefly)."""
     (bash,) = blocks("bash")
-    lines = [ln.split("#")[0].split() for ln in bash.splitlines() if ln.startswith("thermorl train")]
-    assert len(lines) == 3
+    lines = [shlex.split(ln.split("#")[0]) for ln in bash.splitlines()
+             if ln.startswith("thermorl train")]
+    assert len(lines) == 4
     for i, words in enumerate(lines):
         words = [w for w in words[2:] if w != "--run-dir"]
         words = [w for w in words if not w.startswith("runs/")]

@@ -1,10 +1,11 @@
 """Env ids, vector envs, and the mapping between gymnasium spaces and action heads."""
 
+from .observation import MaskObservation
 from .registration import register_envs
 from .spaces import SINGLE_HEAD, ActionLayout, HeadSpec, ObsLayout, head_specs
 from .vector import EnvSource, check_env_id, make_vector_env
 
 register_envs()
 
-__all__ = ["SINGLE_HEAD", "ActionLayout", "EnvSource", "HeadSpec", "ObsLayout", "check_env_id",
-           "head_specs", "make_vector_env", "register_envs"]
+__all__ = ["SINGLE_HEAD", "ActionLayout", "EnvSource", "HeadSpec", "MaskObservation", "ObsLayout",
+           "check_env_id", "head_specs", "make_vector_env", "register_envs"]

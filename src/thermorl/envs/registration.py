@@ -14,6 +14,9 @@ def register_envs() -> None:
                      max_episode_steps=200)
     if "thermorl/Memory-v0" not in gym.registry:
         gym.register("thermorl/Memory-v0", entry_point="thermorl.envs.memory:MemoryEnv")
+    if "thermorl/MaskObservation-v0" not in gym.registry:  # the inner env keeps its time limit
+        gym.register("thermorl/MaskObservation-v0",
+                     entry_point="thermorl.envs.observation:make_masked")
     try:
         from .dogfight import register_envs as register_dogfight
     except ImportError:  # the duel is optional while it is being built
