@@ -26,6 +26,20 @@ ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+def _zoo_mujoco_ppo(**ppo: Any) -> dict[str, Any]:
+    """What rl-baselines3-zoo's tuned MuJoCo PPO sets share, with one task's `ppo` values: one
+    env, 512-step rollouts (minibatches of 64 are num_minibatches 8), observations and rewards
+    normalized (the zoo's VecNormalize), 256x256 ReLU networks with log-std starting at -2, the
+    zoo's entropy coefficient as a fixed coefficient, white noise as the zoo samples, 1M steps.
+    Not carried over: the zoo's ortho_init=False (thermorl's init is orthogonal)."""
+    return {
+        "total_timesteps": 1_000_000,
+        "ppo": {"num_envs": 1, "num_steps": 512, **ppo, "norm_obs": True, "norm_reward": True},
+        "policy": {"hidden_sizes": [256, 256], "activation": "relu", "log_std_init": -2.0},
+        "entropy": {"noise": {"beta": 0.0}},
+    }
+
+
 PRESETS: dict[str, dict[str, Any]] = {
     # rl-baselines3-zoo's published PPO set for CartPole-v1 (lr and clip annealed linearly).
     "CartPole-v1": {
@@ -95,33 +109,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # MuJoCo locomotion (pip install -e ".[mujoco]"). rl-baselines3-zoo's tuned PPO sets for
     # HalfCheetah-v3 and Hopper-v3 (hyperparams/ppo.yml, "Tuned, 10 mujoco envs"), applied to the
-    # v5 envs: one env, 512-step rollouts, minibatches of 64 (HalfCheetah) or 32 (Hopper),
-    # observations and rewards normalized (the zoo's VecNormalize), 256x256 ReLU networks with
-    # log-std starting at -2, the zoo's entropy coefficient as a fixed coefficient, white noise as
-    # the zoo samples. Not carried over: the zoo's ortho_init=False (thermorl's init is
-    # orthogonal).
-    "HalfCheetah-v5": {
-        "total_timesteps": 1_000_000,
-        "ppo": {
-            "num_envs": 1, "num_steps": 512, "num_minibatches": 8, "update_epochs": 20,
-            "gamma": 0.98, "gae_lambda": 0.92, "learning_rate": 2.0633e-5, "clip_coef": 0.1,
-            "ent_coef": 0.000401762, "vf_coef": 0.58096, "max_grad_norm": 0.8,
-            "norm_obs": True, "norm_reward": True,
-        },
-        "policy": {"hidden_sizes": [256, 256], "activation": "relu", "log_std_init": -2.0},
-        "entropy": {"noise": {"beta": 0.0}},
-    },
-    "Hopper-v5": {
-        "total_timesteps": 1_000_000,
-        "ppo": {
-            "num_envs": 1, "num_steps": 512, "num_minibatches": 16, "update_epochs": 5,
-            "gamma": 0.999, "gae_lambda": 0.99, "learning_rate": 9.80828e-5, "clip_coef": 0.2,
-            "ent_coef": 0.00229519, "vf_coef": 0.835671, "max_grad_norm": 0.7,
-            "norm_obs": True, "norm_reward": True,
-        },
-        "policy": {"hidden_sizes": [256, 256], "activation": "relu", "log_std_init": -2.0},
-        "entropy": {"noise": {"beta": 0.0}},
-    },
+    # v5 envs; what the two sets share is in `_zoo_mujoco_ppo`.
+    "HalfCheetah-v5": _zoo_mujoco_ppo(
+        num_minibatches=8, update_epochs=20, gamma=0.98, gae_lambda=0.92,
+        learning_rate=2.0633e-5, clip_coef=0.1, ent_coef=0.000401762, vf_coef=0.58096,
+        max_grad_norm=0.8),
+    "Hopper-v5": _zoo_mujoco_ppo(
+        num_minibatches=16, update_epochs=5, gamma=0.999, gae_lambda=0.99,
+        learning_rate=9.80828e-5, clip_coef=0.2, ent_coef=0.00229519, vf_coef=0.835671,
+        max_grad_norm=0.7),
     # rl-baselines3-zoo's SAC set for the MuJoCo envs (hyperparams/sac.yml, "Mujoco Envs"):
     # Stable-Baselines3's SAC defaults, 1M steps, 10,000 random steps before learning.
     "sac/HalfCheetah-v5": {"total_timesteps": 1_000_000, "sac": {"learning_starts": 10_000}},

@@ -197,9 +197,10 @@ class Algorithm:
         c = self.collector
         batch = torch.as_tensor(c.prepare(obs), device=self.device)
         n = len(batch)
-        stateful = self._initial_state(n) is not None
+        fresh_state = self._initial_state(n)
+        stateful = fresh_state is not None
         if stateful:
-            state = (self._initial_state(n) if state is None
+            state = (fresh_state if state is None
                      else torch.as_tensor(state, device=self.device).reshape(n, -1))
             if episode_start is not None:
                 fresh = torch.as_tensor(np.asarray(episode_start, bool).reshape(n, 1),

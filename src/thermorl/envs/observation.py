@@ -13,6 +13,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..errors import EnvError
+from .vector import check_env_id
 
 
 class MaskObservation(gym.ObservationWrapper):
@@ -65,6 +66,4 @@ class MaskObservation(gym.ObservationWrapper):
 def make_masked(env: str, hide: int | str | Sequence[int | str], **env_kwargs: Any) -> gym.Env:
     """`env` (an id gymnasium.make accepts, `module:EnvId` included, made with `env_kwargs`)
     with the entries `hide` removed from its observations."""
-    from .vector import check_env_id
-
     return MaskObservation(gym.make(check_env_id(env), **env_kwargs), hide)
