@@ -13,23 +13,26 @@ from typing import Any
 
 import torch
 
-from .errors import ThermorlError
+from .errors import ThermorlError, writing
 
 FORMAT = "thermorl-checkpoint/1"
 
 
 def save(payload: dict[str, Any], path: str | Path) -> Path:
     """Write to a temp file in the same directory, fsync, then rename over `path`: a crash or
-    Ctrl-C mid-write leaves the previous checkpoint whole."""
+    Ctrl-C or a full disk mid-write leaves the previous checkpoint whole; an OSError becomes a
+    one-line RunFileError naming `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, **payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        with writing(path):
+            with os.fdopen(fd, "wb") as f:
+                torch.save({"format": FORMAT, **payload}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .errors import ThermorlError
+from .errors import ThermorlError, writing
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -185,6 +185,7 @@ def plot_runs(run_dirs: Sequence[str | Path], out: str | Path | None = None,
         run_dirs = [run_dirs]
     fig = build_figure(run_dirs, labels)
     path = Path(out) if out is not None else Path(run_dirs[0]) / "plot.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=DPI)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png", dpi=DPI)
     return path
