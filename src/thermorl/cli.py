@@ -1,7 +1,8 @@
 """The `thermorl` command: train, eval.
 
-User errors (bad env ids, config keys, values, paths) print one line on stderr and exit 2; a
-diverged run exits 1; Ctrl-C saves a checkpoint, prints the resume command and exits 130.
+User errors (bad env ids, config keys, values, paths, a run file that cannot be written, a run
+directory another process is training in) print one line on stderr and exit 2; a diverged run
+exits 1; Ctrl-C (SIGTERM) saves a checkpoint, prints the resume command and exits 130 (143).
 """
 
 from __future__ import annotations
@@ -10,15 +11,20 @@ import argparse
 import dataclasses
 import difflib
 import json
+import os
 import re
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import checkpoint
+import yaml
+
+from . import checkpoint, rundir
 from .algos import PPO, SAC
-from .algos.base import TrainingInterrupted
+from .algos.base import STOP_SIGNALS, StoppedAtOnce, TrainingInterrupted
 from .config import Config
 from .config_io import field_paths, flatten, resolve, structured_prefix
 from .envs import check_env_id
@@ -51,6 +57,9 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
                    help="where the run writes (default: runs/<env>-<algo>-<timestamp>)")
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest "
                    "checkpoint (only --total-timesteps, --device, --torch-threads may change)")
+    p.add_argument("--checkpoint", metavar="NAME", help="with --resume: the checkpoint to "
+                   "continue from: latest (default), best, or a path to a .pt file; the "
+                   "metrics logged after it are dropped")
     groups: dict[str, Any] = {}
     for path, f in field_paths().items():
         section = path.split(".")[0] if "." in path else "run"
@@ -137,8 +146,35 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _resume_checkpoint(run_dir: Path, which: str | None) -> Path:
+    """The checkpoint `--checkpoint` names: latest (default) or best of `run_dir`, or a file."""
+    which = which or "latest"
+    if which in ("latest", "best"):
+        return checkpoint.find(run_dir, which)
+    if not which.endswith(".pt"):
+        raise ThermorlError(f"--checkpoint {which!r}: accepted: latest, best, or a path to a "
+                            f".pt file")
+    if not Path(which).is_file():
+        raise ThermorlError(f"--checkpoint {which!r}: no such file")
+    return Path(which)
+
+
+def _check_total(run_dir: Path, step: int, total: int, given: bool) -> None:
+    """A resumed run must have steps left to take: a total at or below the checkpoint's step
+    would rewrite config.yaml and summary.json without training."""
+    if total > step:
+        return
+    if given:
+        raise ThermorlError(f"--total-timesteps {total:,} is not above the run's current step "
+                            f"{step:,}; accepted: a total above {step:,}")
+    raise ThermorlError(f"run {str(run_dir)!r} is already at step {step:,} of its {total:,}; to "
+                        f"train on, give --total-timesteps above {step:,}")
+
+
 def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg:")}
+    if args.checkpoint is not None and not args.resume:
+        raise ThermorlError(f"--checkpoint {args.checkpoint!r} is only accepted with --resume DIR")
     if args.resume:
         bad = sorted(set(overrides) - set(RESUME_CHANGES))
         if bad or args.config or args.env_pos:
@@ -146,12 +182,20 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             raise ThermorlError(f"{what!r} cannot change when resuming; accepted with --resume: "
                                 + ", ".join(_flag(k.replace("_", "-")) for k in RESUME_CHANGES))
         run_dir = Path(args.resume)
-        ckpt = checkpoint.find(run_dir)
-        algo_name = checkpoint.load(ckpt)["algo"]
+        if not run_dir.is_dir():
+            raise ThermorlError(f"--resume {str(run_dir)!r}: no such run directory")
+        rundir.check_free(run_dir)  # before reading a checkpoint another process may replace
+        ckpt = _resume_checkpoint(run_dir, args.checkpoint)
+        state = checkpoint.load(ckpt)
         changes = resolve(overrides=overrides)[0]  # only to check the values
-        algo = ALGOS[algo_name].load(ckpt, run_dir=run_dir, **{
+        given = "total_timesteps" in overrides
+        total = (changes.total_timesteps if given
+                 else int(yaml.safe_load(state["config"])["total_timesteps"]))
+        _check_total(run_dir, int(state["global_step"]), total, given)  # before any write
+        algo = ALGOS[state["algo"]].load(ckpt, run_dir=run_dir, **{
             k: dataclasses.asdict(changes)[k] for k in overrides})
-        _say(f"thermorl: resuming {run_dir} at step {algo.global_step:,} of "
+        what = "" if args.checkpoint is None else f" from {ckpt}"
+        _say(f"thermorl: resuming {run_dir}{what} at step {algo.global_step:,} of "
              f"{algo.config.total_timesteps:,}")
     else:
         if args.env_pos:  # a command-line value, so it beats the file like every flag
@@ -159,10 +203,12 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         cfg, preset = resolve(file=args.config, overrides=overrides)
         check_env_id(cfg.env_id)
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(cfg)
+        rundir.check_free(run_dir)
         if (run_dir / "checkpoints").exists():
             raise ThermorlError(f"run directory {str(run_dir)!r} already holds a run; continue "
                                 f"it with: thermorl train --resume {run_dir}")
         # built first: settings checked against the env's spaces fail before anything is said
+        # or written (learn() creates the run directory's files)
         algo = ALGOS[cfg.algo](cfg.env_id, cfg, run_dir=run_dir)
         _say(f"thermorl: {cfg.algo} on {cfg.env_id} for {cfg.total_timesteps:,} steps, seed "
              f"{cfg.seed} -> {run_dir}")
@@ -170,19 +216,34 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             shown = ", ".join(f"{k}={v}" for k, v in
                               flatten(preset_for(preset, cfg.env_id, cfg.algo)[1]))
             _say(f"thermorl: preset {preset}: {shown} (override any with --SECTION.FIELD)")
-    try:
-        with algo:  # the envs and the event file are closed however training ends
+    with algo:  # the envs and the event file are closed however training ends
+        try:
             algo.learn()
-    except TrainingInterrupted as e:
-        where = f"checkpoint saved to {e.path}" if e.path else "no run directory"
-        _say(f"\nthermorl: interrupted at step {e.step:,}; {where}\n"
-             f"resume with: thermorl train --resume {run_dir}")
-        return 130
+        except TrainingInterrupted as e:
+            code = 128 + e.signum
+            _exit_quietly_on_signal(code)  # the checkpoint is saved: a second one just ends it
+            by = "" if e.signum == signal.SIGINT else f" by {signal.Signals(e.signum).name}"
+            where = f"checkpoint saved to {e.path}" if e.path else "no run directory"
+            _say(f"\nthermorl: interrupted{by} at step {e.step:,}; {where}\n"
+                 f"resume with: thermorl train --resume {run_dir}")
+            return code
     ev = algo.final_eval or {}
     print(f"final eval: mean return {ev['mean_return']:.2f} +/- {ev['std_return']:.2f} over "
           f"{ev['episodes']} episodes ({'deterministic' if algo.config.eval.deterministic else 'stochastic'}); "
           f"{algo.global_step:,} steps in {algo.elapsed:.1f} s; run: {run_dir}")
     return 0
+
+
+def _exit_quietly_on_signal(code: int) -> None:
+    """From here to the end of the process (closing envs, atexit handlers), a further Ctrl-C or
+    SIGTERM exits at once with `code` instead of printing a traceback from wherever it lands."""
+    def handler(signum: int, frame: Any) -> None:
+        sys.stderr.flush()
+        os._exit(code)
+
+    if threading.current_thread() is threading.main_thread():  # the only place signals are set
+        for s in STOP_SIGNALS:
+            signal.signal(s, handler)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -235,7 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ThermorlError as e:
         _say(f"thermorl: error: {_one_line(e)}")
         return 2
-    except KeyboardInterrupt:  # outside training (set-up, final eval) or a second Ctrl-C
+    except StoppedAtOnce as e:  # a second Ctrl-C or SIGTERM during training: no checkpoint
+        _say(f"\nthermorl: stopped at once by {signal.Signals(e.signum).name}, without saving")
+        return 128 + e.signum
+    except KeyboardInterrupt:  # outside training (set-up, final eval)
         _say("\nthermorl: interrupted")
         return 130
 

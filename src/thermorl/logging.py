@@ -25,6 +25,8 @@ from tensorboardX.proto.event_pb2 import Event, SessionLog
 from tensorboardX.proto.summary_pb2 import Summary
 from tqdm import tqdm
 
+from .errors import ThermorlError, writing
+
 __all__ = ["CSVWriter", "ProgressBar", "RunLogger"]
 
 TB_FLUSH_SECS = 10.0  # `log` flushes the event file when this long has passed since the last flush
@@ -32,7 +34,8 @@ TB_FLUSH_SECS = 10.0  # `log` flushes the event file when this long has passed s
 
 class CSVWriter:
     """`metrics.csv`: a row per call. A key seen for the first time widens the header, which
-    rewrites the (small) file once; earlier rows get blanks in the new column."""
+    rewrites the (small) file once; earlier rows get blanks in the new column. Rewrites go
+    through a temp file and a rename, so a crash or a full disk mid-rewrite keeps the old file."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -41,20 +44,53 @@ class CSVWriter:
             with path.open(newline="") as f:
                 self.keys = next(csv.reader(f), [])
 
-    def write(self, row: Mapping[str, float]) -> None:
-        new = [k for k in row if k not in self.keys]
-        if new:
-            old_rows = []
-            if self.path.is_file():
-                with self.path.open(newline="") as f:
-                    old_rows = list(csv.DictReader(f))
-            self.keys += new
-            with self.path.open("w", newline="") as f:
+    def _rows(self) -> list[dict[str, str]]:
+        if not self.path.is_file():
+            return []
+        with self.path.open(newline="") as f:
+            return list(csv.DictReader(f))
+
+    def _replace(self, rows: list[dict[str, str]]) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        try:
+            with tmp.open("w", newline="") as f:
                 w = csv.DictWriter(f, self.keys)
                 w.writeheader()
-                w.writerows(old_rows)
-        with self.path.open("a", newline="") as f:
-            csv.DictWriter(f, self.keys).writerow({k: _fmt(v) for k, v in row.items()})
+                w.writerows(rows)
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def write(self, row: Mapping[str, float]) -> None:
+        with writing(self.path):
+            new = [k for k in row if k not in self.keys]
+            if new:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                old_rows = self._rows()
+                self.keys += new
+                self._replace(old_rows)
+            with self.path.open("a", newline="") as f:
+                csv.DictWriter(f, self.keys).writerow({k: _fmt(v) for k, v in row.items()})
+
+    def drop_after(self, step: int) -> int:
+        """Remove the rows logged beyond `step` (by a run killed after its last checkpoint, which
+        a resumed run logs again), so `global_step` stays monotonic; returns how many."""
+        rows = self._rows()
+        kept = rows_up_to(rows, step)
+        if len(kept) < len(rows):
+            with writing(self.path):
+                self._replace(kept)
+        return len(rows) - len(kept)
+
+
+def rows_up_to(rows: list[dict[str, str]], step: int) -> list[dict[str, str]]:
+    """The rows whose `global_step` is at most `step` (rows without one are kept)."""
+    def step_of(row: dict[str, str]) -> float:
+        try:
+            return float(row.get("global_step") or "nan")
+        except ValueError:
+            return math.nan
+    return [r for r in rows if not step_of(r) > step]
 
 
 def _fmt(v: float) -> str:
@@ -70,10 +106,17 @@ class _TBWriter:
     """One event file in `logdir`: an event per `write` holding its scalars, NaN and None left out."""
 
     def __init__(self, logdir: Path, first_step: int):
-        logdir.mkdir(parents=True, exist_ok=True)
-        earlier = any(logdir.glob("*tfevents*"))
-        self.events = EventsWriter(str(logdir / "events"),
-                                   f".{os.getpid()}.{next(_FILE_SERIAL):04d}.thermorl")
+        with writing(logdir):
+            logdir.mkdir(parents=True, exist_ok=True)
+            earlier = any(logdir.glob("*tfevents*"))
+            self.events = EventsWriter(str(logdir / "events"),
+                                       f".{os.getpid()}.{next(_FILE_SERIAL):04d}.thermorl")
+        self.path = Path(getattr(self.events, "_file_name", logdir))  # for messages
+        with writing(self.path):
+            self._start(earlier, first_step)
+        self.last_flush = time.monotonic()
+
+    def _start(self, earlier: bool, first_step: int) -> None:
         if earlier:
             # A resumed run (or a second one in the same directory): a session start at this
             # step makes TensorBoard drop the earlier files' points from here on, e.g. those the
@@ -81,7 +124,6 @@ class _TBWriter:
             self.events.write_event(Event(wall_time=time.time(), step=first_step,
                                           session_log=SessionLog(status=SessionLog.START)))
         self.events.flush()
-        self.last_flush = time.monotonic()
 
     def write(self, metrics: Mapping[str, float | None], step: int) -> None:
         values = []
@@ -91,17 +133,20 @@ class _TBWriter:
             v = float(v)
             if not math.isnan(v):  # float32 on disk: beyond its range becomes +-inf
                 values.append(Summary.Value(tag=tag, simple_value=v))
-        self.events.write_event(Event(wall_time=time.time(), step=int(step),
-                                      summary=Summary(value=values)))
+        with writing(self.path):
+            self.events.write_event(Event(wall_time=time.time(), step=int(step),
+                                          summary=Summary(value=values)))
         if time.monotonic() - self.last_flush > TB_FLUSH_SECS:
             self.flush()
 
     def flush(self) -> None:
-        self.events.flush()
+        with writing(self.path):
+            self.events.flush()
         self.last_flush = time.monotonic()
 
     def close(self) -> None:
-        self.events.close()
+        with writing(self.path):
+            self.events.close()
 
 
 class RunLogger:
@@ -117,9 +162,8 @@ class RunLogger:
         self.csv: CSVWriter | None = None
         self.tb_dir: Path | None = None
         self._tb: _TBWriter | None = None
-        if run_dir is not None:
+        if run_dir is not None:  # nothing is created before the first `log`
             run_dir = Path(run_dir)
-            run_dir.mkdir(parents=True, exist_ok=True)
             self.csv = CSVWriter(run_dir / "metrics.csv")
             self.tb_dir = run_dir / "tb" if tensorboard else None
 
@@ -134,6 +178,12 @@ class RunLogger:
                 self._tb = _TBWriter(self.tb_dir, step)
                 _OPEN.add(self)
             self._tb.write(metrics, step)
+
+    def drop_after(self, step: int) -> None:
+        """Forget the CSV rows beyond `step` (see CSVWriter.drop_after); TensorBoard needs no
+        such edit: the next event file starts with a session start at its first step."""
+        if self.csv is not None:
+            self.csv.drop_after(step)
 
     def flush(self) -> None:
         if self._tb is not None:
@@ -154,7 +204,10 @@ _OPEN: weakref.WeakSet[RunLogger] = weakref.WeakSet()
 @atexit.register
 def _close_open_loggers() -> None:
     for logger in list(_OPEN):
-        logger.close()
+        try:
+            logger.close()
+        except ThermorlError as e:  # too late to act on; say it in one line, not a traceback
+            print(f"thermorl: error: {e}", file=sys.stderr)
 
 
 class _Bar(tqdm):

@@ -42,6 +42,21 @@ class SignEnv(gym.Env):
         return obs, reward, False, self._t >= self.length, {}
 
 
+class SlowCloseEnv(SignEnv):
+    """SignEnv whose close() takes `close_s` seconds: a shutdown long enough to send a second
+    signal into."""
+
+    def __init__(self, close_s: float = 2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.close_s = close_s
+
+    def close(self):
+        import time
+
+        time.sleep(self.close_s)
+        super().close()
+
+
 TINY_ID = "ThermorlTest/Sign-v0"
 NAN_ID = "ThermorlTest/NaNObs-v0"
 NAN_AFTER = 40  # step() calls per env before the NaN observation
@@ -52,3 +67,6 @@ if NAN_ID not in gym.registry:
     # Episodes far longer than the test runs, so every step() is a vector step (no resets) and
     # the NaN arrives at exactly global step NAN_AFTER * num_envs.
     gym.register(NAN_ID, entry_point=SignEnv, kwargs={"length": 10_000, "nan_after": NAN_AFTER})
+SLOW_CLOSE_ID = "ThermorlTest/SlowClose-v0"
+if SLOW_CLOSE_ID not in gym.registry:
+    gym.register(SLOW_CLOSE_ID, entry_point=SlowCloseEnv, kwargs={"length": 16})

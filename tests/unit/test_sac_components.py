@@ -2,6 +2,7 @@
 its configuration rules."""
 
 import math
+import signal
 
 import numpy as np
 import pytest
@@ -173,6 +174,6 @@ def test_ctrl_c_ends_a_round_early():
     cfg = thermorl.make_config("Pendulum-v1", algo="sac", total_timesteps=1000, **SMALL)
     algo = thermorl.SAC("Pendulum-v1", cfg)
     algo.collector.reset(seed=0)
-    algo._stop = True  # as the first Ctrl-C's handler sets it
+    algo._stop = signal.SIGINT  # as the first Ctrl-C's handler sets it
     algo._train_step(1000)
     assert algo.global_step == 1 and algo.updates == 1

@@ -1,6 +1,7 @@
 """What every algorithm shares: it orchestrates. Collect (through the collector), learn
 (through the algorithm's learner), log, evaluate, checkpoint, with callbacks at each step; plus
-device and seeding, Ctrl-C, and where a stopped run left its last good checkpoint.
+device and seeding, Ctrl-C and SIGTERM, the run directory's lock, and where a stopped run left
+its last good checkpoint.
 
 An algorithm adds `_train_step()` (one collect + update, returning a row of metrics), builds
 its policy and learner, and names its extra checkpoint state in `_state()` / `_load_state()`.
@@ -20,7 +21,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import torch
 
-from .. import checkpoint
+from .. import checkpoint, rundir
 from ..callbacks import Callback, CallbackList
 from ..collect import Collector
 from ..collect.evaluation import Evaluator
@@ -30,7 +31,7 @@ from ..entropy.noise import ColoredNoise
 from ..envs import EnvSource, make_vector_env
 from ..envs.parameterized import used_when
 from ..envs.spaces import ACTION_MASK_KEY, ActionLayout, ObsLayout
-from ..errors import LossNotFinite, ThermorlError, TrainingDiverged
+from ..errors import LossNotFinite, ThermorlError, TrainingDiverged, writing
 from ..logging import ProgressBar, RunLogger
 from ..normalize import ObsNormalizer
 from .state import restore, snapshot
@@ -46,11 +47,24 @@ def _first(action: Any) -> Any:
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during learn(): a checkpoint was saved at `path` (None without a run dir)."""
+    """Ctrl-C (SIGINT) or SIGTERM during learn(): a checkpoint was saved at `path` (None without
+    a run dir). `signum` is the signal that stopped it."""
 
-    def __init__(self, step: int, path: Path | None):
+    def __init__(self, step: int, path: Path | None, signum: int = signal.SIGINT):
         super().__init__(f"interrupted at step {step}")
-        self.step, self.path = step, path
+        self.step, self.path, self.signum = step, path, int(signum)
+
+
+class StoppedAtOnce(KeyboardInterrupt):
+    """A second Ctrl-C or SIGTERM during learn(): stopped without saving. `signum` as above."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = int(signum)
+
+
+# What a stop request arrives as: Ctrl-C, and SIGTERM from `kill`, Docker and cluster schedulers.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -102,11 +116,12 @@ class Algorithm:
         self.final_eval: dict[str, Any] | None = None
         self.stopped_by: str | None = None  # the callback hook that stopped the last learn()
         self._hooks = CallbackList()
-        self._stop = False
+        self._stop: int | None = None  # the signal that asked training to stop
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        # Nothing is written here: a subclass may still reject the config against the env's
+        # spaces, and a rejected run must leave no files. learn() opens the run directory.
         self.logger = RunLogger(self.run_dir, cfg.log.tensorboard)
-        if self.run_dir is not None:
-            (self.run_dir / "config.yaml").write_text(to_yaml(cfg))
+        self._resumed_at: int | None = None  # set by load(): the checkpoint's step
 
     # -- subclass hooks -------------------------------------------------------------------
     num_envs: int
@@ -239,19 +254,37 @@ class Algorithm:
         if self.collector.obs is None:
             self.collector.reset(seed=cfg.seed + self.global_step)
         try:
-            self._loop(total, eval_every, next_eval)
-            self.stopped_by = hooks.stopped_by
-            with self._diverged():
-                self._finish()
+            with self._run_dir_open():
+                self._loop(total, eval_every, next_eval)
+                self.stopped_by = hooks.stopped_by
+                with self._diverged():
+                    self._finish()
         finally:
             self._hooks = CallbackList()
         return self
+
+    @contextlib.contextmanager
+    def _run_dir_open(self) -> Iterator[None]:
+        """Hold the run directory's lock while training writes into it (a second process there
+        fails at once), write config.yaml, and drop the metrics rows a resumed run will log
+        again: those an earlier process logged after the checkpoint this one resumes from."""
+        if self.run_dir is None:
+            yield
+            return
+        with rundir.locked(self.run_dir):
+            path = self.run_dir / "config.yaml"
+            with writing(path):
+                path.write_text(to_yaml(self.config))
+            if self._resumed_at is not None:
+                self.logger.drop_after(self._resumed_at)
+                self._resumed_at = None
+            yield
 
     def _loop(self, total: int, eval_every: int, next_eval: int | None) -> None:
         cfg, hooks = self.config, self._hooks
         bar = ProgressBar(total, f"{cfg.env_id} {self.algo_name}", cfg.log.progress)
         try:
-            with self._catch_sigint(), self._diverged():
+            with self._catch_stop_signals(), self._diverged():
                 while self.global_step < total and hooks.stopped_by is None:
                     t0 = time.perf_counter()
                     metrics = self._train_step(total)
@@ -266,12 +299,18 @@ class Algorithm:
                     hooks.update_end(self, metrics)
                     if self.run_dir is not None and self.updates % cfg.log.checkpoint_freq == 0:
                         self._checkpoint("latest.pt")
-                    if self._stop:
+                    if self._stop is not None:
                         path = self._checkpoint("latest.pt") if self.run_dir else None
-                        raise TrainingInterrupted(self.global_step, path)
-        finally:
+                        raise TrainingInterrupted(self.global_step, path, self._stop)
+        except BaseException:
             bar.close()
-            self.logger.flush()
+            # the error in flight says what went wrong; a flush failing too (same full disk)
+            # must not replace it
+            with contextlib.suppress(ThermorlError):
+                self.logger.flush()
+            raise
+        bar.close()
+        self.logger.flush()
 
     def timing_totals(self) -> dict[str, float]:
         """Seconds so far in env steps, collection (env steps included) and updates."""
@@ -308,7 +347,9 @@ class Algorithm:
                    "last_metrics": self.logger.latest}
         if self.stopped_by is not None:
             summary["stopped_by"] = self.stopped_by
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        path = self.run_dir / "summary.json"
+        with writing(path):
+            path.write_text(json.dumps(summary, indent=2) + "\n")
         self.logger.flush()
 
     @contextlib.contextmanager
@@ -324,23 +365,26 @@ class Algorithm:
             raise TrainingDiverged(f"{e}{self._last_good()}") from None
 
     @contextlib.contextmanager
-    def _catch_sigint(self) -> Iterator[None]:
-        """First Ctrl-C: finish the current update, save, stop. A second one stops at once."""
+    def _catch_stop_signals(self) -> Iterator[None]:
+        """First Ctrl-C or SIGTERM: finish the current update, save, stop. A second one stops at
+        once. Signal handlers can only be set in the main thread; elsewhere the defaults stay.
+        The previous handlers come back afterwards."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def handler(signum: int, frame: Any) -> None:
-            if self._stop:
-                raise KeyboardInterrupt
-            self._stop = True
+            if self._stop is not None:
+                raise StoppedAtOnce(signum)
+            self._stop = signum
 
-        old = signal.signal(signal.SIGINT, handler)
+        old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, old)
-            self._stop = False
+            for s, h in old.items():  # None: a handler not set from Python; take the default
+                signal.signal(s, signal.SIG_DFL if h is None else h)
+            self._stop = None
 
     def close(self) -> None:
         """Close the envs and the event file. Save first: a closed algorithm cannot train
@@ -352,8 +396,14 @@ class Algorithm:
     def __enter__(self) -> "Algorithm":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        # an error is already on its way out; one from closing (the same full disk) must not
+        # replace it
+        with contextlib.suppress(ThermorlError):
+            self.close()
 
     # -- checkpoints ----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -377,4 +427,5 @@ class Algorithm:
         data.update(config_changes)
         algo = cls(env, from_dict(data), run_dir=run_dir)
         restore(algo, state, path)
+        algo._resumed_at = algo.global_step
         return algo

@@ -91,7 +91,7 @@ class SAC(Algorithm):
         end = min(start + s.log_interval, total)
         means = Means()
         steps = 0
-        while self.global_step < end and not (self._stop and self.global_step > start):
+        while self.global_step < end and not (self._stop is not None and self.global_step > start):
             # (a first Ctrl-C ends the round early: rounds are long when steps are slow)
             progress = self.global_step / total
             tc = time.perf_counter()
