@@ -376,5 +376,5 @@ class Algorithm:
             data["device"] = device
         data.update(config_changes)
         algo = cls(env, from_dict(data), run_dir=run_dir)
-        restore(algo, state, path)
+        restore(algo, state, path, data.get("env_id"))
         return algo
