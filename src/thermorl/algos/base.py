@@ -63,6 +63,15 @@ def resolve_device(name: str) -> torch.device:
     return dev
 
 
+def generator_on(device: torch.device, cpu_gen: torch.Generator, seed: int) -> torch.Generator:
+    """A generator for random draws made on `device`: torch draws on a device only with a
+    generator of that device. On the CPU it is `cpu_gen` itself, so a CPU run draws exactly as
+    it always has; elsewhere a new generator on the device, seeded with `seed`."""
+    if device.type == "cpu":
+        return cpu_gen
+    return torch.Generator(device).manual_seed(seed)
+
+
 class Algorithm:
     """Shared run mechanics. Subclasses set `self.policy`, `self.learner` and `self.entropy`,
     and implement `_train_step()`; `_state()` / `_load_state()` add checkpoint state."""
