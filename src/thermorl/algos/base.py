@@ -27,7 +27,7 @@ from ..collect.evaluation import Evaluator
 from ..config import Config
 from ..config_io import from_dict, to_yaml
 from ..entropy.noise import ColoredNoise
-from ..envs import EnvSource, make_vector_env
+from ..envs import EnvSource, env_module, make_vector_env, only_importing
 from ..envs.parameterized import used_when
 from ..envs.spaces import ACTION_MASK_KEY, ActionLayout, ObsLayout
 from ..errors import LossNotFinite, ThermorlError, TrainingDiverged
@@ -372,11 +372,18 @@ class Algorithm:
     @classmethod
     def load(cls, path: str | Path, env: EnvSource | None = None,
              run_dir: str | Path | None = None, device: str | None = None,
-             **config_changes: Any) -> "Algorithm":
-        """Rebuild from a checkpoint file (or a run directory's latest one)."""
+             trust_env_module: bool = False, **config_changes: Any) -> "Algorithm":
+        """Rebuild from a checkpoint file (or a run directory's latest one), in the run's env
+        or in `env` (an env id or a factory).
+
+        A checkpoint's env id may be `module:EnvId`, and importing that module runs its code:
+        loading imports no module the caller did not ask for, so a run folder from elsewhere
+        cannot run code. Pass `env` (its module may be imported), or `trust_env_module=True` to
+        let the checkpoint's env ids import theirs; a module already imported is no import."""
         import yaml
 
-        state = checkpoint.load(checkpoint.find(path), map_location="cpu")
+        file = checkpoint.find(path)
+        state = checkpoint.load(file, map_location="cpu")
         if state["algo"] != cls.algo_name:
             raise ThermorlError(f"checkpoint {str(path)!r} holds a {state['algo']!r} run, "
                                 f"not {cls.algo_name!r}")
@@ -384,6 +391,10 @@ class Algorithm:
         if device is not None:
             data["device"] = device
         data.update(config_changes)
-        algo = cls(env, from_dict(data), run_dir=run_dir)
+        allowed = [m for m in [env_module(env)] if m is not None]
+        limit = (contextlib.nullcontext() if trust_env_module
+                 else only_importing(allowed, f"checkpoint {str(file)!r}"))
+        with limit:
+            algo = cls(env, from_dict(data), run_dir=run_dir)
         restore(algo, state, path, data.get("env_id"))
         return algo
