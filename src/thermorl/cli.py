@@ -27,12 +27,17 @@ from .algos import PPO, SAC
 from .algos.base import STOP_SIGNALS, StoppedAtOnce, TrainingInterrupted
 from .config import Config
 from .config_io import field_paths, flatten, resolve, structured_prefix
-from .envs import check_env_id
+from .envs import check_env_id, env_module
 from .errors import ThermorlError, TrainingDiverged
 from .presets import preset_for
 
 ALGOS = {"ppo": PPO, "sac": SAC}
 RESUME_CHANGES = ("total_timesteps", "device", "torch_threads")
+# Resuming or evaluating a run directory is not a request to run code from it: the directory
+# may have come from elsewhere, and nothing in it says whose it is. So a run whose env id is
+# module:EnvId needs this flag to import that module, as PPO.load needs trust_env_module=True.
+TRUST_HELP = ("let the run's module:EnvId env id import its module (running that module's "
+              "code); without it, loading a run imports no module")
 
 
 class Parser(argparse.ArgumentParser):
@@ -60,6 +65,7 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="NAME", help="with --resume: the checkpoint to "
                    "continue from: latest (default), best, or a path to a .pt file; the "
                    "metrics logged after it are dropped")
+    p.add_argument("--trust-env-module", action="store_true", help=TRUST_HELP)
     groups: dict[str, Any] = {}
     for path, f in field_paths().items():
         section = path.split(".")[0] if "." in path else "run"
@@ -94,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which checkpoint of the run: latest (default) or best")
     e.add_argument("--seed", type=int, default=None, help="seed of the eval episodes")
     e.add_argument("--json", action="store_true", help="print one JSON line")
+    e.add_argument("--trust-env-module", action="store_true", help=TRUST_HELP)
     pl = sub.add_parser("plot", help="plot runs: return, and per head entropy vs target and "
                         "coefficient", allow_abbrev=False)
     pl.add_argument("runs", nargs="+", metavar="DIR", help="run directories, overlaid")
@@ -140,6 +147,13 @@ def _unknown_flags(extra: Sequence[str], parser: argparse.ArgumentParser) -> Non
 def _default_run_dir(cfg: Config) -> Path:
     env = re.sub(r"[^A-Za-z0-9_.-]+", "_", cfg.env_id)
     return Path("runs") / f"{env}-{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _resume_command(run_dir: Path, env_id: str) -> str:
+    """The command that continues a run this process started: its env module is one the user
+    chose, so the command trusts it."""
+    trust = " --trust-env-module" if env_module(env_id) else ""
+    return f"thermorl train --resume {run_dir}{trust}"
 
 
 def _say(msg: str) -> None:
@@ -192,8 +206,9 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         total = (changes.total_timesteps if given
                  else int(yaml.safe_load(state["config"])["total_timesteps"]))
         _check_total(run_dir, int(state["global_step"]), total, given)  # before any write
-        algo = ALGOS[state["algo"]].load(ckpt, run_dir=run_dir, **{
-            k: dataclasses.asdict(changes)[k] for k in overrides})
+        algo = ALGOS[state["algo"]].load(ckpt, run_dir=run_dir,
+                                         trust_env_module=args.trust_env_module, **{
+                                             k: dataclasses.asdict(changes)[k] for k in overrides})
         what = "" if args.checkpoint is None else f" from {ckpt}"
         _say(f"thermorl: resuming {run_dir}{what} at step {algo.global_step:,} of "
              f"{algo.config.total_timesteps:,}")
@@ -225,7 +240,7 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             by = "" if e.signum == signal.SIGINT else f" by {signal.Signals(e.signum).name}"
             where = f"checkpoint saved to {e.path}" if e.path else "no run directory"
             _say(f"\nthermorl: interrupted{by} at step {e.step:,}; {where}\n"
-                 f"resume with: thermorl train --resume {run_dir}")
+                 f"resume with: {_resume_command(run_dir, algo.config.env_id)}")
             return code
     ev = algo.final_eval or {}
     print(f"final eval: mean return {ev['mean_return']:.2f} +/- {ev['std_return']:.2f} over "
@@ -251,8 +266,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ThermorlError(f"--episodes must be a positive integer, got {args.episodes}")
     ckpt = checkpoint.find(args.run, args.checkpoint)
     algo_name = checkpoint.load(ckpt)["algo"]
-    with ALGOS[algo_name].load(ckpt, **{"log": {"progress": "off",
-                                                 "tensorboard": False}}) as algo:
+    with ALGOS[algo_name].load(ckpt, trust_env_module=args.trust_env_module,
+                               **{"log": {"progress": "off", "tensorboard": False}}) as algo:
         ev = algo.evaluate(args.episodes, deterministic=args.deterministic, seed=args.seed)
     if args.json:
         print(json.dumps({"mean_return": ev["mean_return"], "std_return": ev["std_return"],

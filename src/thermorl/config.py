@@ -45,6 +45,9 @@ class PPOConfig:
     clip_coef: float = param(0.2, "surrogate clipping: ratio kept within 1 +/- clip_coef", gt=0)
     anneal_clip: bool = param(False, "anneal clip_coef linearly to 0 over training")
     clip_vloss: bool = param(False, "clipped value loss: max of clipped and unclipped errors")
+    clip_vloss_coef: float = param(0.2, "clip_vloss: the value may move at most this far from "
+                                        "the rollout's value per update; never annealed, so "
+                                        "anneal_clip cannot freeze the value function", gt=0)
     ent_coef: float = param(0.0, "entropy bonus coefficient, the same for every head")
     vf_coef: float = param(0.5, "value loss coefficient", ge=0)
     max_grad_norm: float = param(0.5, "global gradient-norm clip (0 disables)", ge=0)

@@ -312,6 +312,17 @@ def to_yaml(cfg: Config) -> str:
     return yaml.safe_dump(to_dict(cfg), sort_keys=False)
 
 
+def _upgrade(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's config written by an older thermorl, in today's fields. Before
+    `ppo.clip_vloss_coef`, the value clip was `ppo.clip_coef`: a run written then keeps that
+    value clip (no longer annealed) instead of silently taking the new default."""
+    data = dict(data)
+    ppo = data.get("ppo")
+    if isinstance(ppo, Mapping) and "clip_vloss_coef" not in ppo and "clip_coef" in ppo:
+        data["ppo"] = {**ppo, "clip_vloss_coef": ppo["clip_coef"]}
+    return data
+
+
 def from_dict(data: Mapping[str, Any]) -> Config:
     """Rebuild a resolved config (from a run's config.yaml or a checkpoint) without a preset."""
-    return check(merge(Config(), data))
+    return check(merge(Config(), _upgrade(data)))

@@ -28,7 +28,7 @@ from ..collect.evaluation import Evaluator
 from ..config import Config
 from ..config_io import from_dict, to_yaml
 from ..entropy.noise import ColoredNoise
-from ..envs import EnvSource, make_vector_env
+from ..envs import EnvSource, env_module, make_vector_env, only_importing
 from ..envs.parameterized import used_when
 from ..envs.spaces import ACTION_MASK_KEY, ActionLayout, ObsLayout
 from ..errors import LossNotFinite, ThermorlError, TrainingDiverged, writing
@@ -75,6 +75,15 @@ def resolve_device(name: str) -> torch.device:
         raise ThermorlError(f"device {name!r} asked for, but torch sees no CUDA device; "
                             f"use --device cpu")
     return dev
+
+
+def generator_on(device: torch.device, cpu_gen: torch.Generator, seed: int) -> torch.Generator:
+    """A generator for random draws made on `device`: torch draws on a device only with a
+    generator of that device. On the CPU it is `cpu_gen` itself, so a CPU run draws exactly as
+    it always has; elsewhere a new generator on the device, seeded with `seed`."""
+    if device.type == "cpu":
+        return cpu_gen
+    return torch.Generator(device).manual_seed(seed)
 
 
 class Algorithm:
@@ -413,11 +422,18 @@ class Algorithm:
     @classmethod
     def load(cls, path: str | Path, env: EnvSource | None = None,
              run_dir: str | Path | None = None, device: str | None = None,
-             **config_changes: Any) -> "Algorithm":
-        """Rebuild from a checkpoint file (or a run directory's latest one)."""
+             trust_env_module: bool = False, **config_changes: Any) -> "Algorithm":
+        """Rebuild from a checkpoint file (or a run directory's latest one), in the run's env
+        or in `env` (an env id or a factory).
+
+        A checkpoint's env id may be `module:EnvId`, and importing that module runs its code:
+        loading imports no module the caller did not ask for, so a run folder from elsewhere
+        cannot run code. Pass `env` (its module may be imported), or `trust_env_module=True` to
+        let the checkpoint's env ids import theirs; a module already imported is no import."""
         import yaml
 
-        state = checkpoint.load(checkpoint.find(path), map_location="cpu")
+        file = checkpoint.find(path)
+        state = checkpoint.load(file, map_location="cpu")
         if state["algo"] != cls.algo_name:
             raise ThermorlError(f"checkpoint {str(path)!r} holds a {state['algo']!r} run, "
                                 f"not {cls.algo_name!r}")
@@ -425,7 +441,11 @@ class Algorithm:
         if device is not None:
             data["device"] = device
         data.update(config_changes)
-        algo = cls(env, from_dict(data), run_dir=run_dir)
-        restore(algo, state, path)
+        allowed = [m for m in [env_module(env)] if m is not None]
+        limit = (contextlib.nullcontext() if trust_env_module
+                 else only_importing(allowed, f"checkpoint {str(file)!r}"))
+        with limit:
+            algo = cls(env, from_dict(data), run_dir=run_dir)
+        restore(algo, state, path, data.get("env_id"))
         algo._resumed_at = algo.global_step
         return algo

@@ -29,7 +29,7 @@ from ..errors import ConfigError
 from ..learners import Means, SACLearner
 from ..learners.sac import MAX_JOINT_ACTIONS, joint_actions
 from ..nets.sac import SACNets
-from .base import Algorithm
+from .base import Algorithm, generator_on
 
 # atanh of a uniform warm-up action stays finite
 _EDGE = 1.0 - 1e-6
@@ -65,7 +65,10 @@ class SAC(Algorithm):
                                   n_joint).to(self.device)
         self.entropy = EntropyControl(head_settings(config.entropy, self.heads, 0.0, "sac"),
                                       self.heads)
-        self.learner = SACLearner(self.policy, self.heads, s, self.entropy, self.shuffle_gen)
+        # the learner draws its actions' noise on the device (the replay indices stay on the
+        # CPU's shuffle generator): a CPU generator cannot draw CUDA tensors
+        self.learn_gen = generator_on(self.device, self.shuffle_gen, config.seed + 2)
+        self.learner = SACLearner(self.policy, self.heads, s, self.entropy, self.learn_gen)
         self.entropy.attach(self.policy.actor.heads, config.policy.log_std_init is None)
         self.buffer = ReplayBuffer(s.buffer_size, self.obs_dim, self.heads, self.device)
         self.collector.noise = self._make_noise(s.num_envs, config.seed)
@@ -163,9 +166,14 @@ class SAC(Algorithm):
 
     # -- checkpoint state beyond the shared part ------------------------------------------
     def _state(self) -> dict[str, Any]:
+        separate = self.learn_gen is not self.shuffle_gen  # on a device: its own state
         return {"replay": (self.buffer.state_dict() if self.config.sac.save_replay_buffer
-                           else None)}
+                           else None),
+                "learn_gen": self.learn_gen.get_state() if separate else None}
 
     def _load_state(self, state: dict[str, Any]) -> None:
         if state.get("replay") is not None:
             self.buffer.load_state_dict(state["replay"])
+        # a state from another kind of device (or none, from a CPU run) leaves the fresh seed
+        if self.learn_gen is not self.shuffle_gen and state.get("learn_gen") is not None:
+            self.learn_gen.set_state(state["learn_gen"])

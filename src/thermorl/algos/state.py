@@ -31,8 +31,39 @@ def snapshot(algo: Algorithm) -> dict[str, Any]:
     }
 
 
-def restore(algo: Algorithm, state: Mapping[str, Any], path: Any) -> None:
-    """Load `state` (from the checkpoint at `path`) into `algo`, built from its config."""
+def weight_mismatches(saved: Mapping[str, Any], model: Mapping[str, Any]) -> list[str]:
+    """How a checkpoint's weights (`saved`) differ from a model's state dict, one phrase per
+    parameter: a different shape, or present on one side only. Empty: they fit."""
+    out = [f"{k} is {tuple(v.shape)} in the checkpoint but {tuple(model[k].shape)} in the model"
+           for k, v in saved.items() if k in model and tuple(v.shape) != tuple(model[k].shape)]
+    out += [f"{k} is only in the model" for k in model if k not in saved]
+    out += [f"{k} is only in the checkpoint" for k in saved if k not in model]
+    return out
+
+
+def check_weights_fit(saved: Mapping[str, Any], model: Mapping[str, Any], path: Any,
+                      env: Any = None, run_env: str | None = None) -> None:
+    """One line instead of torch's size-mismatch listing: which checkpoint, which parameters
+    (the first three), and the likely cause (naming the env given when it is not the run's)."""
+    bad = weight_mismatches(saved, model)
+    if not bad:
+        return
+    more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+    given = (f"the env given ({env!r}) is not the run's ({run_env!r}) and its "
+             if isinstance(env, str) and env != run_env else "the env's ")
+    raise ThermorlError(
+        f"checkpoint {str(path)!r} does not fit the policy built for this env and config: "
+        f"{'; '.join(bad[:3])}{more}. Likely {given}observation or action spaces differ from "
+        f"the run's, or policy.hidden_sizes differs from the run's; load it with the run's env "
+        f"and config")
+
+
+def restore(algo: Algorithm, state: Mapping[str, Any], path: Any,
+            run_env: str | None = None) -> None:
+    """Load `state` (from the checkpoint at `path`) into `algo`, built from its config (whose
+    env id was `run_env`)."""
+    check_weights_fit(state["policy"], algo.policy.state_dict(), path, algo.env_source,
+                      run_env)
     algo.policy.load_state_dict(state["policy"])
     try:
         algo.learner.load_state_dict(state)

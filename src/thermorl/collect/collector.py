@@ -101,7 +101,7 @@ class Collector:
         return flat.copy() if np.may_share_memory(flat, obs) else flat
 
     def read_masks(self, info: Any, obs: Any) -> dict[str, Tensor]:
-        n = len(next(iter(obs.values()))) if isinstance(obs, dict) else len(obs)
+        n = self.obs_layout.count(obs)
         return {k: torch.as_tensor(m, device=self.device)
                 for k, m in read_masks(info, obs, self.heads, n, self.clock()).items()}
 

@@ -24,9 +24,12 @@ def _actuator(name: str, algo: str) -> str:
 
 
 def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
-                  ent_coef: float, algo: str = "ppo") -> dict[str, HeadSettings]:
+                  ent_coef: float, algo: str = "ppo",
+                  ent_coef_path: str = "ppo.ent_coef") -> dict[str, HeadSettings]:
     """Each head's settings; errors name the head, the value and what is accepted. `algo`
-    chooses what an `auto` target means (see `targets`)."""
+    chooses what an `auto` target means (see `targets`). `ent_coef` is the coefficient of a
+    head with no `coef` of its own, and `ent_coef_path` the setting it came from (errors about
+    it name that setting, the one the user gave)."""
     for name in cfg.heads:
         if name not in specs:
             near = difflib.get_close_matches(name, list(specs), n=2)
@@ -42,13 +45,15 @@ def head_settings(cfg: EntropyConfig, specs: Mapping[str, HeadSpec],
 
         path = f"entropy.heads.{name}" if name in cfg.heads else "entropy"
         mode, constraint = get("mode"), get("constraint")
-        coef = get("coef")
+        coef, coef_path = get("coef"), f"{path}.coef"
         if coef is None:
             coef = (DEFAULT_MIN_ALPHA if mode == "learned" and constraint == "min" and ent_coef <= 0
                     else ent_coef)
-        coef_s = schedules.parse(coef, f"{path}.coef")
+            if coef == ent_coef:  # an error about it is about the setting it came from
+                coef_path = ent_coef_path
+        coef_s = schedules.parse(coef, coef_path)
         if mode == "fixed" and coef_s.shape != "constant":
-            raise ConfigError(f"{path}.coef: mode fixed takes a number, got a {coef_s.shape} "
+            raise ConfigError(f"{coef_path}: mode fixed takes a number, got a {coef_s.shape} "
                               f"schedule; use mode: scheduled")
         target = targets.resolve_auto(targets.parse(get("target"), f"{path}.target"), spec,
                                       algo)

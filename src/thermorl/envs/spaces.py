@@ -192,6 +192,19 @@ class ObsLayout:
         return np.asarray(obs[k]).shape == self.space.spaces[k].shape
 
     def batch(self, obs: Any) -> Any:
+        """One observation as a batch of one (a composite mask entry, a dict by head, too)."""
+        return _batch_of_one(obs)
+
+    def count(self, obs: Any) -> int:
+        """How many observations a batch holds. Read from an entry that is not the action mask:
+        a composite mask is a dict by head (its length is the number of heads), and gymnasium
+        sorts a Dict's keys, so `action_mask` often comes first."""
         if self.keys is None:
-            return np.asarray(obs)[None]
-        return {k: np.asarray(v)[None] for k, v in obs.items()}
+            return len(obs)
+        return len(obs[self.keys[0]])
+
+
+def _batch_of_one(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {k: _batch_of_one(v) for k, v in x.items()}
+    return np.asarray(x)[None]

@@ -8,9 +8,12 @@ final observation bootstraps a truncated episode's value for free.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import importlib
-from typing import Any, Callable, Union
+import sys
+from typing import Any, Callable, Iterable, Iterator, Union
 
 import gymnasium as gym
 from gymnasium.vector import AutoresetMode
@@ -19,11 +22,47 @@ from ..errors import EnvError
 
 EnvSource = Union[str, Callable[[], gym.Env]]
 
+# While a checkpoint is loaded: the modules its env ids may import (the ones the caller named)
+# and what to call the source of the env id in an error. None: no limit (the caller's own ids).
+_IMPORT_LIMIT: contextvars.ContextVar[tuple[frozenset[str], str] | None] = \
+    contextvars.ContextVar("thermorl_env_imports", default=None)
+
+
+def env_module(source: Any) -> str | None:
+    """The module a `module:EnvId` env id imports (None for a bare id or a factory)."""
+    if isinstance(source, str) and ":" in source:
+        return source.partition(":")[0]
+    return None
+
+
+@contextlib.contextmanager
+def only_importing(allowed: Iterable[str], source: str) -> Iterator[None]:
+    """Within: a `module:EnvId` imports its module only if it is in `allowed` or already
+    imported (which runs no code). Loading a checkpoint uses it, so that a run folder from
+    elsewhere cannot make the loader run code; `source` names that folder or file in errors."""
+    token = _IMPORT_LIMIT.set((frozenset(allowed), source))
+    try:
+        yield
+    finally:
+        _IMPORT_LIMIT.reset(token)
+
+
+def _check_import_allowed(env_id: str, module: str) -> None:
+    limit = _IMPORT_LIMIT.get()
+    if limit is None or module in sys.modules or module in limit[0]:
+        return
+    raise EnvError(f"{limit[1]} names env id {env_id!r}, which would import module {module!r}; "
+                   f"loading never imports a module you did not ask for: if you trust it, pass "
+                   f"the env (env={env_id!r}, or a factory) or trust_env_module=True (CLI: "
+                   f"--trust-env-module)")
+
 
 def check_env_id(env_id: str) -> str:
-    """Import `module:` if given, and check the id is registered; returns the bare id."""
+    """Import `module:` if given (within `only_importing`, only a module it allows), and check
+    the id is registered; returns the bare id."""
     if ":" in env_id:
         module, _, bare = env_id.partition(":")
+        _check_import_allowed(env_id, module)
         try:
             importlib.import_module(module)
         except ImportError as e:

@@ -167,7 +167,7 @@ class PPOLearner:
         usage = dist.usage(mb.actions)
         head_mask = {h: mb.mask * usage[h] if h in usage else mb.mask for h in heads}
         pg_loss = clipped_surrogate(ratio, adv, clip, mb.mask)
-        v_loss = value_loss(value, mb.returns, mb.values, clip if p.clip_vloss else None,
+        v_loss = value_loss(value, mb.returns, mb.values, p.clip_vloss_coef if p.clip_vloss else None,
                             mb.mask)
         ent_loss = entropy_loss(entropies, coefs, head_mask)
         loss = pg_loss + p.vf_coef * v_loss + ent_loss

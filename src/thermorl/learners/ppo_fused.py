@@ -102,7 +102,7 @@ class FusedPPOLearner(PPOLearner):
         log_ratio = fwd.log_prob(mb.actions) - mb.log_probs
         pg = clipped_surrogate_terms(log_ratio, k.adv, clip)
         err, g_value = value_error_terms(fwd.value, mb.returns, mb.values,
-                                         clip if self.cfg.clip_vloss else None)
+                                         self.cfg.clip_vloss_coef if self.cfg.clip_vloss else None)
         ents = fwd.entropies()
         c = {h: float(coefs[h]) for h in heads}
         # d loss / d H_h = -c_h w: a positive coefficient rewards entropy
