@@ -12,8 +12,9 @@ policy deterministically over 10 episodes, with observation normalization frozen
 setting normalizes. The parent prints one markdown row per (row, setting, library): the mean and
 range over seeds of the evaluation return and of the wall time; `--json` keeps every run.
 
-Settings: `defaults` is what each library does when given only the env (thermorl with
-`preset: none`, plus `ppo.recurrent: lstm` on recurrent rows; SB3's `PPO("MlpPolicy", env)`,
+Settings: `defaults` is what each library does when given only the env (thermorl with the
+`general` preset that `preset: auto` gives an env without a preset of its own, plus
+`ppo.recurrent: lstm` on recurrent rows; SB3's `PPO("MlpPolicy", env)`,
 sb3-contrib's `RecurrentPPO("MlpLstmPolicy", env)`); `zoo` is rl-baselines3-zoo's published set
 for the task, translated to each library (`ZOO` below); `preset` is thermorl's own preset, on rows
 that SB3 cannot run.
@@ -80,8 +81,9 @@ def thermorl_config(row: dict[str, Any], name: str, setting: str, total: int, se
             "env_kwargs": row.get("env_kwargs", {}), "eval.freq": 0,
             "eval.episodes": EVAL_EPISODES, "eval.deterministic": True,
             "log.tensorboard": False, "log.progress": "off"}
-    if setting == "defaults":
-        extra = {"preset": "none", **({"ppo.recurrent": "lstm"} if row.get("recurrent") else {})}
+    if setting == "defaults":  # what `preset: auto` gives an env without a preset of its own
+        extra = {"preset": "general",
+                 **({"ppo.recurrent": "lstm"} if row.get("recurrent") else {})}
     elif setting == "preset":
         extra = {"preset": "auto"}
     else:  # the zoo's set, spelled out (a MuJoCo preset is the same set; this cannot drift)
@@ -241,7 +243,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply every row's budget (a quick check: 0.01)")
-    ap.add_argument("--json", metavar="FILE", help="write every run to FILE")
+    ap.add_argument("--json", metavar="FILE",
+                    help="write every run to FILE; runs already there (same --scale) are skipped")
     ap.add_argument("--child", choices=("thermorl", "sb3"), help=argparse.SUPPRESS)
     ap.add_argument("--setting", help=argparse.SUPPRESS)
     ap.add_argument("--total", type=int, help=argparse.SUPPRESS)
@@ -254,11 +257,19 @@ def main() -> None:
         return
     names = list(ROWS) if args.row == "all" else [args.row]
     runs: list[dict[str, Any]] = []
+    if args.json and os.path.exists(args.json):  # resume: finished runs are kept and skipped
+        with open(args.json) as f:
+            kept = json.load(f)
+        if kept.get("scale") == args.scale:
+            runs = [r for r in kept["runs"] if "error" not in r]
+    done = {(r["row"], r["setting"], r["lib"], r["seed"]) for r in runs}
     for name in names:
         row, total = ROWS[name], budget(name, args.scale)
         for setting in row["settings"]:
             for seed in args.seeds:
                 for lib in row["libs"]:  # alternating: thermorl, SB3, thermorl, ...
+                    if (name, setting, lib, seed) in done:
+                        continue
                     print(f"{name} {setting} {lib} seed {seed} ...", file=sys.stderr, flush=True)
                     res = spawn(name, setting, lib, seed, total)
                     runs.append({"row": name, "setting": setting, "lib": lib, "seed": seed,
@@ -266,8 +277,9 @@ def main() -> None:
                     if "error" in res:
                         print(res["stderr_tail"], file=sys.stderr)
                     if args.json:
-                        with open(args.json, "w") as f:
+                        with open(args.json + ".tmp", "w") as f:
                             json.dump({"scale": args.scale, "runs": runs}, f, indent=1)
+                        os.replace(args.json + ".tmp", args.json)
     print(table(runs))
 
 

@@ -29,7 +29,7 @@ from .config import Config
 from .config_io import field_paths, flatten, resolve, structured_prefix
 from .envs import check_env_id, env_module
 from .errors import ThermorlError, TrainingDiverged
-from .presets import preset_for
+from .presets import GENERAL, preset_for
 
 ALGOS = {"ppo": PPO, "sac": SAC}
 RESUME_CHANGES = ("total_timesteps", "device", "torch_threads")
@@ -230,7 +230,9 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if preset:
             shown = ", ".join(f"{k}={v}" for k, v in
                               flatten(preset_for(preset, cfg.env_id, cfg.algo)[1]))
-            _say(f"thermorl: preset {preset}: {shown} (override any with --SECTION.FIELD)")
+            why = (f"no preset for {cfg.env_id}, so the general one, chosen over 13 "
+                   f"tasks (docs/defaults.md); " if preset == GENERAL else "")
+            _say(f"thermorl: {why}preset {preset}: {shown} (override any with --SECTION.FIELD)")
     with algo:  # the envs and the event file are closed however training ends
         try:
             algo.learn()

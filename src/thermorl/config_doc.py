@@ -9,7 +9,7 @@ import dataclasses
 
 from .config import Config, HeadEntropyConfig
 from .config_io import _describe, field_paths, field_type, flatten
-from .presets import ALGO_DEFAULTS, PRESETS
+from .presets import ALGO_DEFAULTS, GENERAL, GENERAL_SET, PRESETS
 
 INTRO = """# Configuration
 
@@ -63,6 +63,11 @@ def markdown() -> str:
     for algo, over in ALGO_DEFAULTS.items():
         if over:
             lines.append(f"- `{algo}`: " + ", ".join(f"`{k}={v}`" for k, v in flatten(over)))
+    lines += ["", "## The general preset", "",
+              "With `preset: auto`, a PPO run on an env that has no preset of its own gets "
+              f"`{GENERAL}` (docs/defaults.md", "has the table it was chosen from; "
+              f"`--preset {GENERAL}` names it): "
+              + ", ".join(f"`{k}={v}`" for k, v in flatten(GENERAL_SET)), ""]
     lines += ["", "## Presets", "",
               "Applied when `preset: auto` (the default) and the env id matches (a SAC preset "
               "is named `sac/<env id>` and applies with `algo: sac`); `preset: none` "

@@ -142,8 +142,23 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+# What `preset: auto` gives a PPO run on an env without a preset of its own, whatever its action
+# space: CleanRL's continuous-control set (ppo_continuous_action.py; Huang et al., "The 37
+# implementation details of PPO"): 2048-step rollouts, 10 epochs of 32 minibatches, the learning
+# rate annealed, observations and rewards normalized; from 4 envs x 512 steps in place of 1 x 2048
+# (the same rollout from a quarter of the policy calls). Chosen from benchmarks/defaults.py's
+# table over 13 tasks, discrete and continuous (docs/defaults.md), where it beat
+# the dataclass defaults (CleanRL's classic-control set) on both kinds of space.
+GENERAL = "general"
+GENERAL_SET: dict[str, Any] = {
+    "ppo": {"num_envs": 4, "num_steps": 512, "num_minibatches": 32, "update_epochs": 10,
+            "anneal_lr": True, "norm_obs": True, "norm_reward": True},
+}
+
+
 def preset_for(name: str, env_id: str, algo: str = "ppo") -> tuple[str | None, dict[str, Any]]:
-    """The preset `name` selects for `env_id` and `algo`: (its name or None, its overrides)."""
+    """The preset `name` selects for `env_id` and `algo`: (its name or None, its overrides).
+    Under `auto`, a PPO run on an env without a preset of its own gets `general`."""
     from .errors import ConfigError
 
     if name == "none":
@@ -151,9 +166,18 @@ def preset_for(name: str, env_id: str, algo: str = "ppo") -> tuple[str | None, d
     if name == "auto":
         key = env_id.split(":")[-1]
         key = key if algo == "ppo" else f"{algo}/{key}"
-        return (key, PRESETS[key]) if key in PRESETS else (None, {})
+        if key in PRESETS:
+            return key, PRESETS[key]
+        if algo != "ppo":
+            return None, {}
+        name = GENERAL
+    if name == GENERAL:
+        if algo != "ppo":
+            raise ConfigError(f"preset {name!r} is for algo ppo, but algo is {algo}; accepted: "
+                              f"auto, none, or a preset for {algo}")
+        return name, GENERAL_SET
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; accepted: auto, none, "
+        raise ConfigError(f"unknown preset {name!r}; accepted: auto, none, {GENERAL}, "
                           + ", ".join(sorted(PRESETS)))
     made_for = name.split("/")[0] if name.startswith("sac/") else "ppo"
     if made_for != algo:

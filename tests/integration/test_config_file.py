@@ -57,7 +57,8 @@ def test_run_setting_flags_override_the_file(run_cli, it, tmp_path):
     assert r.rc == 0, r
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert cfg["env_id"] == "Acrobot-v1" and cfg["seed"] == 11 and cfg["total_timesteps"] == 128
-    assert cfg["preset"] == "none"  # no preset for Acrobot: the file's values and defaults
+    # no preset for Acrobot: the general one, then the file
+    assert cfg["preset"] == "general"
     assert cfg["ppo"]["gamma"] == 0.99
     assert it.read_summary(run_dir)["global_step"] == 128
 

@@ -28,7 +28,7 @@ def test_train_and_eval_on_a_module_env(run_cli, it, tmp_path):
     r = run_cli("train", TINY, "--total-timesteps", "256", "--run-dir", run_dir, *it.FAST)
     assert r.rc == 0, r
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-    assert cfg["env_id"] == TINY and cfg["preset"] == "none"
+    assert cfg["env_id"] == TINY and cfg["preset"] == "general"
     summary = it.read_summary(run_dir)
     assert summary["global_step"] == 256
     assert 0 <= summary["final_eval"]["mean_return"] <= 16  # reward <= 1 a step, 16 steps

@@ -26,9 +26,9 @@ def test_precedence_defaults_preset_file_overrides(tmp_path):
 def test_preset_none_and_unknown_env_without_preset():
     cfg, preset = resolve(overrides={"preset": "none"})
     assert preset is None and cfg.ppo == Config().ppo
-    cfg, preset = resolve(base={"env_id": "Acrobot-v1"})
-    assert preset is None and cfg.preset == "none"
-    with pytest.raises(ConfigError, match="unknown preset 'Foo'.*CartPole-v1"):
+    cfg, preset = resolve(base={"env_id": "Acrobot-v1"})  # no preset of its own: general
+    assert preset == cfg.preset == "general" and cfg.ppo.norm_obs
+    with pytest.raises(ConfigError, match="unknown preset 'Foo'.*general, CartPole-v1"):
         resolve(overrides={"preset": "Foo"})
 
 

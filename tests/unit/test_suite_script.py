@@ -25,8 +25,8 @@ def test_every_row_builds(name, setting):
     cfg = suite.thermorl_config(row, name, setting, 4096, seed=1)
     assert cfg.total_timesteps == 4096 and cfg.eval.deterministic
     assert (cfg.ppo.recurrent == "lstm") == bool(row.get("recurrent"))
-    if setting == "defaults":
-        assert cfg.preset is None or cfg.preset == "none"
+    if setting == "defaults":  # the general preset, never the env's own
+        assert cfg.preset == "general"
     agent = thermorl.PPO(cfg.env_id, cfg)
     agent.close()
 
