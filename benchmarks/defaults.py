@@ -20,14 +20,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import THREAD_VARS, _time_thermorl  # noqa: E402
+from compare import _time_thermorl  # noqa: E402
+from suite import run_child, spread  # noqa: E402
 
 # Each candidate is dotted overrides on top of `preset: none` (the dataclass defaults).
 ONE_ROLLOUT = {"ppo.num_steps": 2048, "ppo.num_minibatches": 32, "ppo.update_epochs": 10}
@@ -135,25 +135,8 @@ def child(task: str, candidate: str, seed: int, total: int) -> dict[str, Any]:
 
 
 def spawn(task: str, candidate: str, seed: int, total: int) -> dict[str, Any]:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", task, candidate, str(seed),
-           str(total)]
-    env = dict(os.environ, **{v: "1" for v in THREAD_VARS})
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=env)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    try:
-        out = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        out = {"error": f"exit status {proc.returncode}",
-               "stderr_tail": "\n".join(proc.stderr.strip().splitlines()[-15:])}
+    out = run_child(os.path.abspath(__file__), ["--child", task, candidate, str(seed), str(total)])
     return {"task": task, "candidate": candidate, "seed": seed, "total": total, **out}
-
-
-def spread(values: list[float], digits: int) -> str:
-    if not values:
-        return "-"
-    mean = statistics.mean(values)
-    return f"{mean:,.{digits}f} ({min(values):,.{digits}f} to {max(values):,.{digits}f})"
 
 
 def table(runs: list[dict[str, Any]]) -> str:

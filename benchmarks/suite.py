@@ -197,10 +197,15 @@ def budget(name: str, scale: float) -> int | None:
 
 
 def spawn(name: str, setting: str, lib: str, seed: int, total: int | None) -> dict[str, Any]:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", lib, "--row", name,
-           "--setting", setting, "--seeds", str(seed)]
-    if total is not None:
-        cmd += ["--total", str(total)]
+    args = ["--child", lib, "--row", name, "--setting", setting, "--seeds", str(seed)]
+    more = ["--total", str(total)] if total is not None else []
+    return run_child(os.path.abspath(__file__), args + more)
+
+
+def run_child(script: str, args: list[str]) -> dict[str, Any]:
+    """Run `script args` in a fresh process with one thread per library; its last stdout line
+    is the run's JSON, or the result says how it failed."""
+    cmd = [sys.executable, script, *args]
     env = dict(os.environ, **{v: "1" for v in THREAD_VARS})
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env=env)
