@@ -1,4 +1,4 @@
-"""The `thermorl` command: train, eval.
+"""The `thermorl` command: train, eval, export, plot.
 
 User errors (bad env ids, config keys, values, paths, a run file that cannot be written, a run
 directory another process is training in) print one line on stderr and exit 2; a diverged run
@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     _train_parser(sub)
     e = sub.add_parser("eval", help="evaluate a run's checkpoint", allow_abbrev=False)
     e.add_argument("run", metavar="DIR", help="run directory (or a checkpoint file)")
-    e.add_argument("--episodes", type=int, default=10, metavar="N")
+    e.add_argument("--episodes", type=int, default=None, metavar="N",
+                   help="episodes to play (default 10; with --video, 1)")
     mode = e.add_mutually_exclusive_group()
     mode.add_argument("--deterministic", dest="deterministic", action="store_true", default=True,
                       help="act with each head's mode (default)")
@@ -100,7 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which checkpoint of the run: latest (default) or best")
     e.add_argument("--seed", type=int, default=None, help="seed of the eval episodes")
     e.add_argument("--json", action="store_true", help="print one JSON line")
+    e.add_argument("--video", metavar="FILE", help="record the episodes, one after another, "
+                   "from the env's rgb_array frames to FILE.mp4 or FILE.gif")
+    e.add_argument("--fps", type=float, default=None, help="with --video: frames per second "
+                   "(default: the env's render_fps)")
     e.add_argument("--trust-env-module", action="store_true", help=TRUST_HELP)
+    x = sub.add_parser("export", help="write a run's deterministic policy as an ONNX model",
+                       allow_abbrev=False, description="Write the deterministic actor (observation "
+                       "normalization inside, one output per head; docs/export.md) as ONNX, then "
+                       "check onnxruntime's actions against the policy's own on the env.")
+    x.add_argument("run", metavar="DIR", help="run directory (or a checkpoint file)")
+    x.add_argument("--checkpoint", default="latest", metavar="NAME",
+                   help="which checkpoint of the run: latest (default) or best")
+    x.add_argument("--format", default="onnx", choices=["onnx"], help="onnx (the only one)")
+    x.add_argument("-o", "--output", required=True, metavar="FILE.onnx", help="where to write")
+    x.add_argument("--check", type=int, default=256, metavar="N",
+                   help="compare with the policy on N env observations (0: no check)")
+    x.add_argument("--trust-env-module", action="store_true", help=TRUST_HELP)
     pl = sub.add_parser("plot", help="plot runs: return, and per head entropy vs target and "
                         "coefficient", allow_abbrev=False)
     pl.add_argument("runs", nargs="+", metavar="DIR", help="run directories, overlaid")
@@ -264,12 +281,18 @@ def _exit_quietly_on_signal(code: int) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.episodes is None:
+        args.episodes = 1 if args.video else 10
     if args.episodes < 1:
         raise ThermorlError(f"--episodes must be a positive integer, got {args.episodes}")
+    if args.fps is not None and not args.fps > 0:
+        raise ThermorlError(f"--fps must be a positive number, got {args.fps}")
     ckpt = checkpoint.find(args.run, args.checkpoint)
     algo_name = checkpoint.load(ckpt)["algo"]
     with ALGOS[algo_name].load(ckpt, trust_env_module=args.trust_env_module,
                                **{"log": {"progress": "off", "tensorboard": False}}) as algo:
+        if args.video:
+            return _eval_video(algo, args, ckpt)
         ev = algo.evaluate(args.episodes, deterministic=args.deterministic, seed=args.seed)
     if args.json:
         print(json.dumps({"mean_return": ev["mean_return"], "std_return": ev["std_return"],
@@ -279,6 +302,49 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{algo.config.env_id}: mean return {ev['mean_return']:.2f} +/- "
               f"{ev['std_return']:.2f} over {ev['episodes']} episodes{outcomes} "
               f"({'deterministic' if args.deterministic else 'stochastic'}, {ckpt})")
+    return 0
+
+
+def _eval_video(algo: Any, args: argparse.Namespace, ckpt: Path) -> int:
+    from .video import record
+
+    rec = record(algo, args.video, args.episodes, args.deterministic, args.seed, args.fps)
+    mode = "deterministic" if args.deterministic else "stochastic"
+    if args.json:
+        print(json.dumps({k: rec[k] for k in ("path", "frames", "fps", "returns", "lengths",
+                                              "outcomes")}))
+        return 0
+    outcomes = f"; outcomes {', '.join(rec['outcomes'])}" if rec["outcomes"] else ""
+    returns = ", ".join(f"{r:.2f}" for r in rec["returns"])
+    print(f"wrote {rec['path']}: {len(rec['returns'])} episode(s), {rec['frames']} frames at "
+          f"{rec['fps']:g} fps; returns {returns}{outcomes} ({mode}, {ckpt})")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_onnx, require
+
+    if args.check < 0:
+        raise ThermorlError(f"--check must be 0 or a positive number of observations, got "
+                            f"{args.check}")
+    require("onnx")  # before loading the run: a missing extra is the first thing to say
+    ckpt = checkpoint.find(args.run, args.checkpoint)
+    algo_name = checkpoint.load(ckpt)["algo"]
+    out = Path(args.output)
+    if not out.parent.is_dir():
+        raise ThermorlError(f"cannot write {str(out)!r}: directory {str(out.parent)!r} does not "
+                            f"exist")
+    with ALGOS[algo_name].load(ckpt, trust_env_module=args.trust_env_module, device="cpu",
+                               **{"log": {"progress": "off", "tensorboard": False}}) as algo:
+        info = export_onnx(algo, out, check=args.check)
+    print(f"wrote {out} (opset {info['opset']}) from {ckpt}")
+    print(f"  inputs:  {', '.join(info['inputs'])}")
+    print(f"  outputs: {', '.join(info['outputs'])}")
+    if "check" in info:
+        c = info["check"]
+        print(f"  checked: onnxruntime's actions equal predict(deterministic=True)'s on "
+              f"{c['observations']} env observations (largest continuous difference "
+              f"{c['max_abs_diff']:.2g})")
     return 0
 
 
@@ -301,6 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _unknown_flags(extra, parser)
         if args.command == "eval":
             return cmd_eval(args)
+        if args.command == "export":
+            return cmd_export(args)
         if args.command == "plot":
             from .plot import plot_runs
             print(plot_runs(args.runs, args.output, args.labels))

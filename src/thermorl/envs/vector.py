@@ -105,3 +105,31 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
         raise EnvError(f"env {source!r} could not be made: {e}") from None
     except TypeError as e:
         raise EnvError(f"env {source!r} rejected env_kwargs {kwargs}: {e}") from None
+
+
+def make_render_env(source: EnvSource, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
+    """One env that renders RGB frames (`render_mode="rgb_array"`), for recording videos. A
+    factory is called with `render_mode="rgb_array"` if it takes it."""
+    kwargs = dict(env_kwargs or {}, render_mode="rgb_array")
+    if callable(source):
+        try:
+            env = source(render_mode="rgb_array")  # type: ignore[call-arg]
+        except TypeError:
+            env = source()
+        name = getattr(source, "__name__", repr(source))
+    else:
+        name = source
+        try:
+            env = gym.make(check_env_id(source), **kwargs)
+        except gym.error.DependencyNotInstalled as e:
+            raise EnvError(f"env {source!r} cannot render: {e} (thermorl's extra: pip install "
+                           f"-e \".[video]\")") from None
+        except (gym.error.Error, TypeError) as e:
+            raise EnvError(f"env {source!r} could not be made to render: {e}") from None
+    if env.render_mode != "rgb_array":
+        modes = env.metadata.get("render_modes", [])
+        env.close()
+        raise EnvError(f"env {name!r} does not render RGB frames (render_mode "
+                       f"{env.render_mode!r}; its modes: {modes or 'none'}), so no video can "
+                       f"be recorded")
+    return env
