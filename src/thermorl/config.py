@@ -275,6 +275,15 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class RunnersConfig:
+    """Where the envs step (docs/runners.md)."""
+
+    backend: str = param("local", "local: every env steps in the training process; async: "
+                         "each env steps in its own process (gymnasium's AsyncVectorEnv), "
+                         "for envs whose step is slow", choices=("local", "async"))
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole run. YAML files and dotted CLI overrides map onto these fields."""
 
@@ -296,6 +305,8 @@ class Config:
                                    metadata={"help": "per-head entropy control"})
     eval: EvalConfig = field(default_factory=EvalConfig, metadata={"help": "evaluation"})
     log: LogConfig = field(default_factory=LogConfig, metadata={"help": "logging"})
+    runners: RunnersConfig = field(default_factory=RunnersConfig,
+                                   metadata={"help": "where the envs step"})
 
 
 def replace(cfg: Any, **changes: Any) -> Any:

@@ -98,7 +98,8 @@ class Algorithm:
         self.device = resolve_device(cfg.device)
         if cfg.torch_threads:
             torch.set_num_threads(cfg.torch_threads)
-        envs = make_vector_env(self.env_source, self.num_envs, cfg.env_kwargs)
+        backend = cfg.runners.backend
+        envs = make_vector_env(self.env_source, self.num_envs, cfg.env_kwargs, backend=backend)
         self.obs_space = envs.single_observation_space
         self.action_space = envs.single_action_space
         self.action_layout = ActionLayout(self.action_space, squash=cfg.policy.squash)
@@ -111,8 +112,9 @@ class Algorithm:
         self.collector = Collector(envs, self.obs_layout, self.action_layout, self.device,
                                    self.obs_norm)
         self.evaluator = Evaluator(
-            lambda n: make_vector_env(self.env_source, n, cfg.env_kwargs), self.obs_layout,
-            self.action_layout, self.device, self.obs_norm, clock=lambda: self.global_step)
+            lambda n: make_vector_env(self.env_source, n, cfg.env_kwargs, backend=backend),
+            self.obs_layout, self.action_layout, self.device, self.obs_norm,
+            clock=lambda: self.global_step)
         # The run's own generators, so its randomness does not depend on other torch users.
         self.sample_gen = torch.Generator(self.device).manual_seed(cfg.seed)
         self.shuffle_gen = torch.Generator().manual_seed(cfg.seed + 1)

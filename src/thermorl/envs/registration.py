@@ -14,6 +14,9 @@ def register_envs() -> None:
                      max_episode_steps=200)
     if "thermorl/Memory-v0" not in gym.registry:
         gym.register("thermorl/Memory-v0", entry_point="thermorl.envs.memory:MemoryEnv")
+    if "thermorl/SlowCartPole-v0" not in gym.registry:
+        gym.register("thermorl/SlowCartPole-v0", entry_point="thermorl.envs.slow:SlowCartPoleEnv",
+                     max_episode_steps=500)
     if "thermorl/MaskObservation-v0" not in gym.registry:  # the inner env keeps its time limit
         gym.register("thermorl/MaskObservation-v0",
                      entry_point="thermorl.envs.observation:make_masked")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import difflib
+import functools
 import importlib
+import signal
 import sys
 from typing import Any, Callable, Iterable, Iterator, Union
 
@@ -78,17 +80,27 @@ def check_env_id(env_id: str) -> str:
 
 
 def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any] | None = None,
-                    render_mode: str | None = None) -> gym.vector.VectorEnv:
-    """A vector env of `num_envs` copies; an env's native vector entry point where it has one."""
+                    render_mode: str | None = None, backend: str = "local"
+                    ) -> gym.vector.VectorEnv:
+    """A vector env of `num_envs` copies: with `backend` local, an env's native vector entry
+    point where it has one, else gymnasium's SyncVectorEnv; with async, each copy in its own
+    process (AsyncVectorEnv)."""
     kwargs = dict(env_kwargs or {})
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
+    if backend not in ("local", "async"):
+        raise EnvError(f"runners.backend {backend!r}: accepted: local, async")
     if callable(source):
+        if backend == "async":
+            return _async([_Worker(source)] * num_envs)
         return gym.vector.SyncVectorEnv([source] * num_envs,
                                         autoreset_mode=AutoresetMode.NEXT_STEP)
     bare = check_env_id(source)
     spec = gym.spec(bare)
     try:
+        if backend == "async":
+            gym.make(bare, **kwargs).close()  # errors here, in this process, not in a worker's
+            return _async([_Worker(functools.partial(gym.make, bare, **kwargs))] * num_envs)
         if spec.vector_entry_point is not None and render_mode is None:
             try:
                 return gym.make_vec(bare, num_envs, vectorization_mode="vector_entry_point",
@@ -105,6 +117,25 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
         raise EnvError(f"env {source!r} could not be made: {e}") from None
     except TypeError as e:
         raise EnvError(f"env {source!r} rejected env_kwargs {kwargs}: {e}") from None
+
+
+class _Worker:
+    """Makes an env inside an async worker process, which first stops listening for Ctrl-C
+    and SIGTERM: a terminal sends Ctrl-C to every process of the job, and the training process
+    stops the run itself (finishing the step, saving a checkpoint), so its workers must not die
+    under it. A worker still ends with the training process (it is a daemon)."""
+
+    def __init__(self, make: Callable[[], gym.Env]):
+        self.make = make
+
+    def __call__(self) -> gym.Env:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_IGN)
+        return self.make()
+
+
+def _async(fns: list[Callable[[], gym.Env]]) -> gym.vector.VectorEnv:
+    return gym.vector.AsyncVectorEnv(fns, autoreset_mode=AutoresetMode.NEXT_STEP)
 
 
 def make_render_env(source: EnvSource, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
