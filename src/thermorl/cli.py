@@ -123,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("runs", nargs="+", metavar="DIR", help="run directories, overlaid")
     pl.add_argument("-o", "--output", metavar="FILE.png",
                     help="where to write the PNG (default: DIR/plot.png of the first run)")
-    pl.add_argument("--labels", nargs="+", metavar="NAME", help="legend labels, one per run")
+    pl.add_argument("--labels", nargs="+", metavar="NAME",
+                    help="legend labels, one per run (with --group, one per configuration)")
+    pl.add_argument("--group", action="store_true",
+                    help="one curve per configuration (runs equal but for seed, as compare "
+                    "groups them): the mean over its runs with a min-max band; DIR may then "
+                    "also be a directory holding runs at any depth")
     c = sub.add_parser("compare", help="table of configurations: final return over seeds with "
                        "a bootstrap interval, entropy tracking error per head",
                        allow_abbrev=False, description="Group the runs under DIR... into "
@@ -381,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(args)
         if args.command == "plot":
             from .plot import plot_runs
-            print(plot_runs(args.runs, args.output, args.labels))
+            print(plot_runs(args.runs, args.output, args.labels, group=args.group))
             return 0
         if args.command == "compare":
             from .compare import compare_runs, format_table

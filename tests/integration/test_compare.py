@@ -1,4 +1,4 @@
-"""`thermorl compare` over hand-written run directories in the
+"""`thermorl compare` and `thermorl plot --group` over hand-written run directories in the
 formats training writes (config.yaml, summary.json, metrics.csv), and over two real runs."""
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ import yaml
 from test_cli_errors import assert_one_line_error
 
 from thermorl.compare import compare_runs, find_runs, group_runs, load_run, tracking_error
+from thermorl.errors import ThermorlError
+from thermorl.plot import build_figure
 from thermorl.stats import bootstrap_ci
+
+pytest.importorskip("matplotlib")
 
 # The shape of a resolved config.yaml, cut to the sections these tests vary or ignore.
 BASE = {
@@ -216,6 +220,52 @@ def test_unreadable_config_is_one_line_exit_2(run_cli, tmp_path: Path) -> None:
     assert_one_line_error(run_cli("compare", d), "cannot read", "config.yaml")
 
 
+def _labelled(ax) -> list:
+    return [line for line in ax.lines if not line.get_label().startswith("_")]
+
+
+def test_plot_group_draws_one_mean_curve_per_configuration(sweep: Path) -> None:
+    fig = build_figure([sweep], group=True)
+    top, ent, alpha = fig.axes
+    assert [line.get_label() for line in _labelled(top)] == [f"{LR3_NAME} (5 runs)",
+                                                             f"{LR4_NAME} (2 runs)"]
+    # per configuration: a return line in its band, eval dots with their min-max bars
+    assert len(top.lines) == 4 and len(top.collections) == 4
+    assert len(ent.lines) == 4  # entropy and target, per configuration
+    assert len(alpha.lines) == 3  # alpha per configuration, and the zero line
+    assert "band (bar): min-max over runs" in [t.get_text() for t in top.get_legend().get_texts()]
+    # the ungrouped figure of the same runs: one return line per run
+    runs = find_runs([sweep])
+    assert len(_labelled(build_figure(runs).axes[0])) == len(runs)
+
+
+def test_plot_group_interpolates_runs_onto_a_common_grid(tmp_path: Path) -> None:
+    make_run(tmp_path, "s1", _config(seed=1), 1.0,
+             _metrics([0.5] * 4, steps=[100, 200, 300, 400], returns=[0.0, 10.0, 20.0, 30.0]))
+    make_run(tmp_path, "s2", _config(seed=2), 2.0,
+             _metrics([0.5] * 4, steps=[150, 250, 350, 450], returns=[10.0, 10.0, 10.0, 50.0]))
+    top = build_figure([tmp_path], group=True, labels=["both"]).axes[0]
+    (line,) = _labelled(top)
+    # the steps both runs cover, 150..400; s1 interpolated at 150 is 5, s2 at 400 is 30
+    np.testing.assert_array_equal(line.get_xdata(), [150, 200, 250, 300, 350, 400])
+    s1 = np.array([5.0, 10.0, 15.0, 20.0, 25.0, 30.0])
+    s2 = np.array([10.0, 10.0, 10.0, 10.0, 10.0, 30.0])
+    np.testing.assert_allclose(line.get_ydata(), (s1 + s2) / 2)
+    band = top.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == 5.0 and band[:, 1].max() == 30.0
+
+
+def test_plot_group_cli_writes_png_and_checks_labels(run_cli, sweep: Path, tmp_path: Path) -> None:
+    out = tmp_path / "g.png"
+    r = run_cli("plot", sweep, "--group", "-o", out)
+    assert r.rc == 0 and r.out.strip() == str(out), r
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_one_line_error(run_cli("plot", sweep, "--group", "--labels", "one"),
+                          "1 labels given for 2 configurations")
+    with pytest.raises(ThermorlError, match="holds no thermorl runs"):
+        build_figure([tmp_path / "out" / "lr=3e-4" / "seed=1" / "checkpoints"], group=True)
+
+
 def test_two_real_runs(run_cli, it, tmp_path: Path) -> None:
     for seed in (1, 2):
         r = run_cli("train", "CartPole-v1", "--total-timesteps", "256", "--seed", seed,
@@ -231,3 +281,5 @@ def test_two_real_runs(run_cli, it, tmp_path: Path) -> None:
     assert res["heads"] == ["action"] and 0 <= c["entropy_tracking_error"]["action"] < 1
     r = run_cli("compare", tmp_path / "real")
     assert r.rc == 0 and "|H-target| action" in r.out.splitlines()[0], r
+    fig = build_figure([tmp_path / "real"], group=True)
+    assert [line.get_label() for line in _labelled(fig.axes[0])] == ["CartPole-v1 ppo (2 runs)"]
