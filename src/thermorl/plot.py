@@ -179,7 +179,8 @@ def build_figure(run_dirs: Sequence[str | Path], labels: Sequence[str] | None = 
     directories holding runs at any depth, and each configuration (runs equal but for their
     seed; `thermorl.compare.group_runs`) is one curve: the mean over its runs on a common
     step grid, in a band from their min to their max (`_band`); `labels` then name the
-    configurations."""
+    configurations. Runs not yet finished are drawn too, unlike in compare's table: a plot is
+    how one watches a sweep that is still running."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
