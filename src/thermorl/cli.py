@@ -1,4 +1,4 @@
-"""The `thermorl` command: train, eval, export, plot.
+"""The `thermorl` command: train, eval, export, plot, compare.
 
 User errors (bad env ids, config keys, values, paths, a run file that cannot be written, a run
 directory another process is training in) print one line on stderr and exit 2; a diverged run
@@ -123,7 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("runs", nargs="+", metavar="DIR", help="run directories, overlaid")
     pl.add_argument("-o", "--output", metavar="FILE.png",
                     help="where to write the PNG (default: DIR/plot.png of the first run)")
-    pl.add_argument("--labels", nargs="+", metavar="NAME", help="legend labels, one per run")
+    pl.add_argument("--labels", nargs="+", metavar="NAME",
+                    help="legend labels, one per run (with --group, one per configuration)")
+    pl.add_argument("--group", action="store_true",
+                    help="one curve per configuration (runs equal but for seed, as compare "
+                    "groups them): the mean over its runs with a min-max band; DIR may then "
+                    "also be a directory holding runs at any depth")
+    c = sub.add_parser("compare", help="table of configurations: final return over seeds with "
+                       "a bootstrap interval, entropy tracking error per head",
+                       allow_abbrev=False, description="Group the runs under DIR... into "
+                       "configurations (equal config.yaml but for seed, device, torch_threads "
+                       "and log.*) and print one row each: runs, mean final deterministic eval "
+                       "return, its 95% percentile bootstrap interval, min, max, and per head "
+                       "with a learned target the mean |entropy - target| (docs/compare.md).")
+    c.add_argument("runs", nargs="+", metavar="DIR",
+                   help="run directories, or directories holding runs at any depth (a sweep)")
+    c.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return parser
 
 
@@ -371,7 +386,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(args)
         if args.command == "plot":
             from .plot import plot_runs
-            print(plot_runs(args.runs, args.output, args.labels))
+            print(plot_runs(args.runs, args.output, args.labels, group=args.group))
+            return 0
+        if args.command == "compare":
+            from .compare import compare_runs, format_table
+            result = compare_runs(args.runs)
+            print(json.dumps(result) if args.json else format_table(result))
             return 0
         parser.print_help()
         return 2
