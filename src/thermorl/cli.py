@@ -295,6 +295,15 @@ def _exit_quietly_on_signal(code: int) -> None:
             signal.signal(s, handler)
 
 
+def _open_run(args: argparse.Namespace, **changes: Any) -> tuple[Path, Any]:
+    """The checkpoint `--checkpoint` names in run `args.run`, and its algorithm loaded quietly
+    (no progress bar, no event files), for eval and export."""
+    ckpt = checkpoint.find(args.run, args.checkpoint)
+    algo_name = checkpoint.load(ckpt)["algo"]
+    return ckpt, ALGOS[algo_name].load(ckpt, trust_env_module=args.trust_env_module, **changes,
+                                       **{"log": {"progress": "off", "tensorboard": False}})
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.episodes is None:
         args.episodes = 1 if args.video else 10
@@ -302,10 +311,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ThermorlError(f"--episodes must be a positive integer, got {args.episodes}")
     if args.fps is not None and not args.fps > 0:
         raise ThermorlError(f"--fps must be a positive number, got {args.fps}")
-    ckpt = checkpoint.find(args.run, args.checkpoint)
-    algo_name = checkpoint.load(ckpt)["algo"]
-    with ALGOS[algo_name].load(ckpt, trust_env_module=args.trust_env_module,
-                               **{"log": {"progress": "off", "tensorboard": False}}) as algo:
+    ckpt, algo = _open_run(args)
+    with algo:
         if args.video:
             return _eval_video(algo, args, ckpt)
         ev = algo.evaluate(args.episodes, deterministic=args.deterministic, seed=args.seed)
@@ -343,14 +350,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise ThermorlError(f"--check must be 0 or a positive number of observations, got "
                             f"{args.check}")
     require("onnx")  # before loading the run: a missing extra is the first thing to say
-    ckpt = checkpoint.find(args.run, args.checkpoint)
-    algo_name = checkpoint.load(ckpt)["algo"]
     out = Path(args.output)
     if not out.parent.is_dir():
         raise ThermorlError(f"cannot write {str(out)!r}: directory {str(out.parent)!r} does not "
                             f"exist")
-    with ALGOS[algo_name].load(ckpt, trust_env_module=args.trust_env_module, device="cpu",
-                               **{"log": {"progress": "off", "tensorboard": False}}) as algo:
+    ckpt, algo = _open_run(args, device="cpu")
+    with algo:
         info = export_onnx(algo, out, check=args.check)
     print(f"wrote {out} (opset {info['opset']}) from {ckpt}")
     print(f"  inputs:  {', '.join(info['inputs'])}")
