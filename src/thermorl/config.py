@@ -280,7 +280,12 @@ class RunnersConfig:
 
     backend: str = param("local", "local: every env steps in the training process; async: "
                          "each env steps in its own process (gymnasium's AsyncVectorEnv), "
-                         "for envs whose step is slow", choices=("local", "async"))
+                         "for envs whose step is slow; ray: runners.num Ray actors each step "
+                         "a share of the envs with a copy of the policy (PPO)",
+                         choices=("local", "async", "ray"))
+    num: int = param(2, "ray: runner actors, each stepping a share of ppo.num_envs", ge=1)
+    address: str | None = param(None, "ray: the Ray cluster to join (HOST:PORT, or auto); null "
+                                      "starts a local Ray")
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,13 @@ def check(cfg: Config) -> Config:
     if p.recurrent != "none" and p.burn_in >= p.seq_len:
         raise ConfigError(f"ppo.burn_in={p.burn_in} must be below ppo.seq_len={p.seq_len}; "
                           f"accepted: 0 to {p.seq_len - 1}")
+    r = cfg.runners
+    if r.backend == "ray" and cfg.algo != "ppo":
+        raise ConfigError(f"runners.backend=ray collects PPO's rollouts; with algo {cfg.algo} "
+                          f"accepted: local, async")
+    if r.backend == "ray" and r.num > p.num_envs:
+        raise ConfigError(f"runners.num={r.num} is more runners than ppo.num_envs={p.num_envs} "
+                          f"(each runner steps at least one env); accepted: 1 to {p.num_envs}")
     pol = cfg.policy
     if not pol.log_std_min < pol.log_std_max:
         raise ConfigError(f"policy.log_std_min={pol.log_std_min} must be below "

@@ -17,7 +17,13 @@ class RunningMeanStd:
         self.count = 1e-4  # a tiny prior count avoids dividing by zero before the first batch
 
     def update(self, batch: np.ndarray) -> None:
-        b_mean, b_var, n = batch.mean(0), batch.var(0), batch.shape[0]
+        self.merge(batch.mean(0), batch.var(0), batch.shape[0])
+
+    def merge(self, b_mean: np.ndarray, b_var: np.ndarray, n: float) -> None:
+        """Add the statistics of `n` samples with mean `b_mean` and variance `b_var` (what
+        another process saw), as if they had come through `update`."""
+        if n <= 0:
+            return
         total = self.count + n
         delta = b_mean - self.mean
         # asarray: for a scalar statistic numpy hands back float64 scalars, not arrays
@@ -25,6 +31,20 @@ class RunningMeanStd:
         m2 = self.var * self.count + b_var * n + delta**2 * self.count * n / total
         self.var = np.asarray(m2 / total, np.float64)
         self.count = total
+
+    def since(self, earlier: dict[str, Tensor]) -> tuple[np.ndarray, np.ndarray, float]:
+        """Mean, variance and count of the samples merged since `earlier` (a `state_dict` of
+        this object), by undoing the merge: what a runner hands back so the learner can merge
+        what it saw into its own statistics."""
+        m0, v0 = earlier["mean"].numpy(), earlier["var"].numpy()
+        c0 = float(earlier["count"])
+        n = self.count - c0
+        if n <= 0:
+            return np.zeros_like(self.mean), np.ones_like(self.var), 0.0
+        mean = (self.mean * self.count - m0 * c0) / n
+        delta = mean - m0
+        m2 = self.var * self.count - v0 * c0 - delta**2 * c0 * n / self.count
+        return mean, np.maximum(m2 / n, 0.0), n
 
     def state_dict(self) -> dict[str, Tensor]:
         return {"mean": torch.from_numpy(self.mean.copy()), "var": torch.from_numpy(self.var.copy()),

@@ -99,7 +99,9 @@ class Algorithm:
         if cfg.torch_threads:
             torch.set_num_threads(cfg.torch_threads)
         backend = cfg.runners.backend
-        envs = make_vector_env(self.env_source, self.num_envs, cfg.env_kwargs, backend=backend)
+        # with Ray the runners step the envs; the learner keeps one, for its spaces and resets
+        backend, n_local = ("local", 1) if backend == "ray" else (backend, self.num_envs)
+        envs = make_vector_env(self.env_source, n_local, cfg.env_kwargs, backend=backend)
         self.obs_space = envs.single_observation_space
         self.action_space = envs.single_action_space
         self.action_layout = ActionLayout(self.action_space, squash=cfg.policy.squash)

@@ -72,6 +72,7 @@ class PPO(Algorithm):
         self._rnn_state = torch.zeros(p.num_envs, state_size, device=self.device)
         # a rollout's per-step (value, log-prob, action), stacked into the buffer at its end
         self._steps: list[tuple[Tensor, Tensor, Mapping[str, Tensor]]] = []
+        self.runners = None  # Ray's runner actors, where they collect (started by learn)
 
     # -- one iteration --------------------------------------------------------------------
     def _train_step(self, total: int) -> dict[str, float]:
@@ -99,11 +100,15 @@ class PPO(Algorithm):
             episodes.get("episode/return")))
         metrics.update({"perf/sps": batch / (t3 - t0), "perf/collect_s": t1 - t0,
                         "perf/update_s": t3 - t2, **episodes})
+        if self.runners is not None:
+            metrics["runners/restarts"] = float(self.runners.restarts)
         return metrics
 
     @torch.inference_mode()
     def _collect(self) -> None:
         """One rollout into the buffer, with GAE over it."""
+        if self.config.runners.backend == "ray":
+            return self._collect_remote()
         p, buf, c = self.config.ppo, self.buffer, self.collector
         self._steps.clear()
         c.run(p.num_steps, self._act, self._record)
@@ -116,6 +121,52 @@ class PPO(Algorithm):
         last_value = (self.policy.value_step(obs, self._start_states(c.starts))
                       if self.recurrent else self.learner.value(obs))
         buf.compute_returns(last_value, p.gamma, p.gae_lambda)
+
+    def _collect_remote(self) -> None:
+        """One rollout from the Ray runners, their shares side by side in env order as one
+        vector env would have stepped them (collect/ray_runners.py)."""
+        from ..collect.ray_runners import RayRunners
+
+        p, buf, c = self.config.ppo, self.buffer, self.collector
+        if self.runners is None:
+            self.runners = RayRunners(self.env_source, self.config)
+        stats = self.obs_norm.rms.state_dict() if self.obs_norm is not None else None
+        weights = {k: v.detach().cpu() for k, v in self.policy.state_dict().items()}
+        parts = self.runners.collect(weights, stats, self.global_step)
+
+        def cat(key: str) -> Tensor:  # [T, n_i, ...] per runner -> [T, N, ...]
+            return torch.cat([r[key] for r in parts], 1).to(self.device)
+
+        buf.obs.copy_(cat("obs"))
+        buf.log_probs.copy_(cat("log_probs"))
+        buf.values.copy_(cat("values"))
+        for name in buf.actions:
+            buf.actions[name].copy_(torch.cat([r["actions"][name] for r in parts], 1))
+        for name in sorted({h for r in parts for h in r["masks"]}):
+            buf.action_masks[name] = torch.cat(
+                [r["masks"].get(name, torch.ones(p.num_steps, n, self.heads[name].n_logits,
+                                                 dtype=torch.bool))
+                 for r, n in zip(parts, self.runners.shares)], 1).to(self.device)
+        if self.recurrent:
+            buf.starts.copy_(cat("starts"))
+            buf.states.copy_(cat("states"))
+        end = torch.cat([r["episode_end"] for r in parts], 1).numpy()
+        rewards = torch.cat([r["rewards"] for r in parts], 1).numpy().copy()
+        if self.reward_scaler is not None:  # in time order over all envs, as a local run does
+            for t in range(p.num_steps):
+                rewards[t] = self.reward_scaler(rewards[t], end[t].astype(bool))
+        buf.put_env_steps(torch.cat([r["valid"] for r in parts], 1).numpy(), rewards,
+                          torch.cat([r["terminated"] for r in parts], 1).numpy(), end)
+        if self.obs_norm is not None:
+            for r in parts:
+                self.obs_norm.rms.merge(*r["obs_seen"])
+        for r in parts:
+            for ret, length in r["finished"]:
+                c.record_episode(ret, length)
+        c.steps += p.num_steps * p.num_envs
+        c.env_time += max(r["env_s"] for r in parts)  # the runners step at the same time
+        buf.compute_returns(torch.cat([r["last_value"] for r in parts]).to(self.device),
+                            p.gamma, p.gae_lambda)
 
     def _act(self, obs: Tensor, masks: Mapping[str, Tensor], starts: np.ndarray
              ) -> tuple[dict[str, Tensor], tuple[Any, ...]]:
@@ -159,10 +210,20 @@ class PPO(Algorithm):
             masks = {h: m.reshape(len(obs), -1) for h, m in buf.action_masks.items()}
             w = buf.valid.reshape(-1)
             dist = self.learner.act(obs, masks)[0]
+        elif self.updates > 0 and self.runners is not None:  # recurrent, collected by Ray:
+            # the last step's observations, from the states the runners' policies were in
+            obs, w = buf.obs[-1], buf.valid[-1]
+            masks = {h: m[-1] for h, m in buf.action_masks.items()}
+            dist = self.policy.step(obs, buf.states[-1], masks)[0]
         else:
             obs = torch.as_tensor(c.obs, device=self.device)
             w = torch.ones(len(obs), device=self.device)
-            dist = (self.policy.step(obs, self._start_states(c.starts), c.masks)[0]
+            # before any rollout a recurrent policy starts from zeros (Ray's learner holds
+            # fewer envs than its state has rows)
+            state = (self._start_states(c.starts) if len(obs) == self.num_envs
+                     else self.policy.initial_state(len(obs), self.device)) \
+                if self.recurrent else None
+            dist = (self.policy.step(obs, state, c.masks)[0]
                     if self.recurrent else self.learner.act(obs, c.masks)[0])
         return dict(dist.heads), dict.fromkeys(self.heads, w)
 
@@ -170,6 +231,12 @@ class PPO(Algorithm):
         """The carried hidden states, zeroed for the envs whose episode starts at this step."""
         fresh = torch.as_tensor(starts, device=self.device).unsqueeze(-1)
         return torch.where(fresh, torch.zeros_like(self._rnn_state), self._rnn_state)
+
+    def close(self) -> None:
+        if self.runners is not None:
+            self.runners.close()
+            self.runners = None
+        super().close()
 
     # -- acting outside training (predict, evaluate) --------------------------------------
     def _initial_state(self, n: int) -> Tensor | None:

@@ -62,6 +62,13 @@ class RolloutBuffer:
         host["valid"][t], host["rewards"][t] = valid, rewards
         host["terminated"][t], host["episode_end"][t] = terminated, episode_end
 
+    def put_env_steps(self, valid: np.ndarray, rewards: np.ndarray, terminated: np.ndarray,
+                      episode_end: np.ndarray) -> None:
+        """The whole rollout's env-side data at once, [T, N] each (from runners elsewhere)."""
+        host = self._host
+        host["valid"][:], host["rewards"][:] = valid, rewards
+        host["terminated"][:], host["episode_end"][:] = terminated, episode_end
+
     def flush(self) -> None:
         """Bring the env-side data of the rollout onto the device (a no-op on CPU)."""
         if self.device.type != "cpu":

@@ -87,6 +87,9 @@ class Collector:
         self.starts = np.ones(self.num_envs, bool)  # the next step begins an episode
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
         self.recent_lengths: deque[int] = deque(maxlen=RECENT_EPISODES)
+        # every finished episode's (return, length), kept only where asked (a runner in another
+        # process hands them to the learner, then clears the list)
+        self.finished: list[tuple[float, int]] | None = None
         self._ep_ret = np.zeros(self.num_envs)
         self._ep_len = np.zeros(self.num_envs, int)
 
@@ -167,11 +170,17 @@ class Collector:
         finished = [(int(i), float(self._ep_ret[i]), int(self._ep_len[i]))
                     for i in np.flatnonzero(end & real)]
         for _, ret, length in finished:
-            self.recent_returns.append(ret)
-            self.recent_lengths.append(length)
+            self.record_episode(ret, length)
         self._ep_ret[end] = 0.0
         self._ep_len[end] = 0
         return finished
+
+    def record_episode(self, ret: float, length: int) -> None:
+        """Count one finished episode (here, or in a runner elsewhere)."""
+        self.recent_returns.append(ret)
+        self.recent_lengths.append(length)
+        if self.finished is not None:
+            self.finished.append((ret, length))
 
     def episode_stats(self) -> dict[str, float]:
         """`episode/return` and `episode/length` over the most recent episodes (none yet:
