@@ -2,11 +2,14 @@
 and updates) with each backend, at 1 and 2 runners, on a slow env and on a cheap one.
 
 A runner here is an env: `local` steps `n` envs one after another in the training process,
-`async` steps each in its own process. The slow env is thermorl/SlowCartPole-v0, whose step
+`async` steps each in its own process, `ray` gives each to a Ray actor holding a copy of the
+policy (run the whole benchmark in a loopback-only namespace: see benchmarks/README.md). The slow env is thermorl/SlowCartPole-v0, whose step
 spends `--step-cost` seconds (default 0.001) computing, a stand-in for a simulator; CartPole-v1
 is the cheap case, where the runners' overhead shows. Each run is a fresh process with one
 torch thread; runs alternate between backends, and the table gives the median over `--repeats`
-and each backend's ratio to the local run with as many runners.
+and each backend's ratio to the local run with as many runners. Throughput is counted from the
+end of the first iteration to the end of the run, so start-up (worker processes, Ray) is left
+out; `startup_s` in the JSON is the first iteration's time.
 
     python benchmarks/runners.py --repeats 3 --json benchmarks/runners_results.json
 """
@@ -24,7 +27,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from suite import run_child  # noqa: E402
 
-BACKENDS = ("local", "async")
+BACKENDS = ("local", "async", "ray")
 RUNNERS = (1, 2)
 ENVS = {"slow": "thermorl/SlowCartPole-v0", "cheap": "CartPole-v1"}
 
@@ -43,13 +46,21 @@ def child(env: str, backend: str, runners: int, steps: int, step_cost: float) ->
                                   "ppo.num_minibatches": 4, "ppo.update_epochs": 4,
                                   "runners.backend": backend, "eval.freq": 0,
                                   "eval.episodes": 1, "log.progress": "off",
-                                  "log.tensorboard": False})
+                                  "log.tensorboard": False},
+                                  **({"runners.num": runners} if backend == "ray" else {}))
     algo = thermorl.PPO(env, cfg)
+    marks: list[tuple[int, float]] = []
+
+    class Mark(thermorl.Callback):
+        def on_update_end(self, algo: Any, metrics: Any) -> None:
+            marks.append((algo.global_step, time.perf_counter()))
+
     t = time.perf_counter()
-    algo.learn()
+    algo.learn(callbacks=[Mark()])
     wall = time.perf_counter() - t
+    (s0, t0), (s1, t1) = marks[0], marks[-1]
     out = {"steps": algo.global_step, "wall_s": wall, "train_s": algo.elapsed,
-           "samples_per_s": algo.global_step / algo.elapsed,
+           "startup_s": t0 - t, "samples_per_s": (s1 - s0) / (t1 - t0),
            "env_s": algo.collector.env_time, "update_s": algo.timing["update"]}
     algo.close()
     return out
