@@ -111,8 +111,9 @@ class Algorithm:
         self.obs_dim = self.obs_layout.dim
         self.obs_norm = (ObsNormalizer((self.obs_dim,), cfg.ppo.clip_obs)
                          if self._norm_obs else None)
+        # with Ray, observation statistics come from what the runners saw, not the learner's env
         self.collector = Collector(envs, self.obs_layout, self.action_layout, self.device,
-                                   self.obs_norm)
+                                   self.obs_norm, update_norm=cfg.runners.backend != "ray")
         self.evaluator = Evaluator(
             lambda n: make_vector_env(self.env_source, n, cfg.env_kwargs, backend=backend),
             self.obs_layout, self.action_layout, self.device, self.obs_norm,

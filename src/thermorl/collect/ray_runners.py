@@ -139,7 +139,7 @@ class RayRunners:
         self.actors = [actor.remote(env_source, config, first, n)
                        for first, n in zip(firsts, self.shares)]
         self.restarts = 0
-        ray.get([a.pid.remote() for a in self.actors])  # built, or the error is raised here
+        self._pids = ray.get([a.pid.remote() for a in self.actors])  # built, or raised here
 
     def pids(self) -> list[int]:
         return self.ray.get([a.pid.remote() for a in self.actors])
@@ -156,9 +156,26 @@ class RayRunners:
                 out[i] = ray.get(ref)
                 del pending[i]
             except ray.exceptions.RayActorError:
-                self.restarts += 1
+                self._await_restart(i)
                 pending[i] = self.actors[i].collect.remote(w, obs_stats, step)
         return [out[i] for i in range(len(self.actors))]
+
+    def _await_restart(self, i: int, timeout: float = 300.0) -> None:
+        """Wait for runner `i`, whose call failed because its process died, to be back (Ray
+        restarts it), and count the restart once: a call sent before Ray noticed the death
+        fails as well, without a second restart."""
+        ray, deadline = self.ray, time.monotonic() + timeout
+        while True:
+            try:
+                pid = ray.get(self.actors[i].pid.remote())
+                break
+            except ray.exceptions.RayActorError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        if pid != self._pids[i]:
+            self.restarts += 1
+            self._pids[i] = pid
 
     def close(self) -> None:
         for a in self.actors:
