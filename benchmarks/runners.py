@@ -32,7 +32,8 @@ RUNNERS = (1, 2)
 ENVS = {"slow": "thermorl/SlowCartPole-v0", "cheap": "CartPole-v1"}
 
 
-def child(env: str, backend: str, runners: int, steps: int, step_cost: float) -> dict[str, Any]:
+def child(env: str, backend: str, runners: int, per_runner: int, steps: int,
+          step_cost: float) -> dict[str, Any]:
     import torch
 
     import thermorl
@@ -42,7 +43,7 @@ def child(env: str, backend: str, runners: int, steps: int, step_cost: float) ->
     # CartPole's preset, whatever the env: a small batch per env and a short update, as for a
     # task whose cost is the env's
     cfg = thermorl.make_config(env, preset="CartPole-v1", total_timesteps=steps, env_kwargs=kwargs,
-                               **{"ppo.num_envs": runners, "ppo.num_steps": 256,
+                               **{"ppo.num_envs": runners * per_runner, "ppo.num_steps": 256,
                                   "ppo.num_minibatches": 4, "ppo.update_epochs": 4,
                                   "runners.backend": backend, "eval.freq": 0,
                                   "eval.episodes": 1, "log.progress": "off",
@@ -67,16 +68,19 @@ def child(env: str, backend: str, runners: int, steps: int, step_cost: float) ->
 
 
 def table(runs: list[dict[str, Any]]) -> str:
-    out = ["| env | backend | runners | samples/s (median) | vs local | runs |",
-           "|---|---|---:|---:|---:|---:|"]
-    med = {}
+    out = ["| env | envs | backend | processes stepping envs | samples/s (median) | vs local "
+           "| runs |", "|---|---:|---|---|---:|---:|---:|"]
+    med: dict[tuple, list[float]] = {}
     for r in runs:
-        med.setdefault((r["env"], r["backend"], r["runners"]), []).append(r["samples_per_s"])
-    for (env, backend, n), v in med.items():
+        key = (r["env"], r["runners"] * r.get("per_runner", 1), r["backend"], r["runners"])
+        med.setdefault(key, []).append(r["samples_per_s"])
+    for (env, n_envs, backend, n), v in med.items():
         m = statistics.median(v)
-        base = med.get((env, "local", n))
+        base = med.get((env, n_envs, "local", n))
         ratio = f"{m / statistics.median(base):.2f}" if base else "-"
-        out.append(f"| {env} | {backend} | {n} | {m:,.0f} | {ratio} | {len(v)} |")
+        where = {"local": "1 (the trainer)", "async": f"{n_envs} (one per env)",
+                 "ray": f"{n} runners x {n_envs // n} envs"}[backend]
+        out.append(f"| {env} | {n_envs} | {backend} | {where} | {m:,.0f} | {ratio} | {len(v)} |")
     return "\n".join(out)
 
 
@@ -87,31 +91,40 @@ def main() -> None:
     ap.add_argument("--step-cost", type=float, default=0.001, help="the slow env's seconds "
                     "of computing per step")
     ap.add_argument("--json", metavar="FILE", help="write every run to FILE")
-    ap.add_argument("--child", nargs=3, metavar=("ENV", "BACKEND", "RUNNERS"),
+    ap.add_argument("--runners", type=int, nargs="+", default=list(RUNNERS),
+                    help="runner counts to measure (default: 1 2)")
+    ap.add_argument("--envs-per-runner", type=int, default=1, help="envs each runner steps "
+                    "(a run has runners x this many envs; async puts each in a process)")
+    ap.add_argument("--child", nargs=4, metavar=("ENV", "BACKEND", "RUNNERS", "PER_RUNNER"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        env, backend, n = args.child
-        print(json.dumps(child(env, backend, int(n), args.steps, args.step_cost)), flush=True)
+        env, backend, n, per = args.child
+        print(json.dumps(child(env, backend, int(n), int(per), args.steps, args.step_cost)),
+              flush=True)
         return
     runs = []
     for rep in range(args.repeats):
         for name, env in ENVS.items():
-            for n in RUNNERS:
+            for n in args.runners:
                 for backend in BACKENDS:  # alternating, so a change in load falls on both
                     res = run_child(os.path.abspath(__file__),
-                                    ["--child", env, backend, str(n), "--steps", str(args.steps),
+                                    ["--child", env, backend, str(n),
+                                     str(args.envs_per_runner), "--steps", str(args.steps),
                                      "--step-cost", str(args.step_cost)])
                     if "error" in res:
                         print(res["stderr_tail"], file=sys.stderr)
                         continue
                     runs.append({"env": name, "backend": backend, "runners": n,
+                                 "per_runner": args.envs_per_runner,
                                  "repeat": rep, **res})
-                    print(f"{name} {backend} x{n}: {res['samples_per_s']:,.0f} samples/s",
+                    print(f"{name} {backend} x{n}x{args.envs_per_runner}: "
+                          f"{res['samples_per_s']:,.0f} samples/s",
                           file=sys.stderr, flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"step_cost": args.step_cost, "steps": args.steps, "runs": runs}, f,
+            json.dump({"step_cost": args.step_cost, "steps": args.steps,
+                       "envs_per_runner": args.envs_per_runner, "runs": runs}, f,
                       indent=1)
     print(table(runs))
 

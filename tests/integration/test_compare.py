@@ -29,6 +29,7 @@ BASE = {
     "entropy": {"mode": "learned", "target": {"fraction": 0.5}, "heads": {}},
     "eval": {"freq": None, "episodes": 10, "deterministic": True},
     "log": {"tensorboard": True, "progress": "off", "checkpoint_freq": 10},
+    "runners": {"backend": "local", "num": 2, "address": None},
 }
 HEADER = ("global_step,loss/policy,entropy/action,alpha/action,target_entropy/action,"
           "entropy_error/action,episode/return,eval/mean_return")
@@ -85,9 +86,11 @@ def sweep(tmp_path: Path) -> Path:
     make_run(root, "lr=1e-3/seed=1", _config(seed=1), 100.0, _metrics([1.0, 0.8, 0.5, 0.3]))
     make_run(root, "lr=1e-3/seed=2", _config(seed=2), 200.0, _metrics([1.0, 0.8, 0.35, 0.45]))
     make_run(root, "lr=1e-3/seed=3", _config(seed=3), 300.0, _metrics([1.0, 0.8, 0.35, 0.35]))
-    # cosmetic differences: the same configuration, a fourth seed (error 0.05 again)
+    # where it ran and how it logged: the same configuration, a fourth seed (error 0.05 again)
     make_run(root, "lr=1e-3/seed=4", _config(**{"seed": 4, "device": "cuda", "torch_threads": 4,
-                                                "log.progress": "on", "log.tensorboard": False}),
+                                                "log.progress": "on", "log.tensorboard": False,
+                                                "runners.backend": "ray", "runners.num": 4,
+                                                "runners.address": "127.0.0.1:6379"}),
              400.0, _metrics([1.0, 0.8, 0.3, 0.4]))
     make_run(root, "lr=1e-3/seed=5", _config(seed=5), None)  # interrupted: no summary.json
     cfg = {"ppo.learning_rate": 0.0003, "entropy.mode": "fixed"}
@@ -108,7 +111,7 @@ def test_find_runs_walks_any_depth_and_dedupes(sweep: Path) -> None:
     assert find_runs([sweep / "lr=1e-3" / "seed=2"]) == [sweep / "lr=1e-3" / "seed=2"]
 
 
-def test_grouping_ignores_seed_device_threads_and_log(sweep: Path) -> None:
+def test_grouping_ignores_seed_device_threads_runners_and_log(sweep: Path) -> None:
     configs = group_runs([load_run(d) for d in find_runs([sweep])])
     assert [c.name for c in configs] == [LR3_NAME, LR4_NAME]
     assert configs[0].differs == {"ppo.learning_rate": 0.001, "entropy.mode": "learned"}
