@@ -260,6 +260,10 @@ class Algorithm:
         each collection, update, evaluation and checkpoint; one returning False stops training
         cleanly."""
         cfg = self.config
+        if cfg.runners.backend == "ray":  # before anything is written: Ray may be missing
+            from ..collect.ray_runners import import_ray
+
+            import_ray()
         total = total_timesteps or cfg.total_timesteps
         eval_every = cfg.eval.freq if cfg.eval.freq is not None else max(total // 10, 1)
         next_eval = (self.global_step // eval_every + 1) * eval_every if eval_every else None

@@ -42,10 +42,6 @@ class PPO(Algorithm):
         if config is None:
             config = make_config(env if isinstance(env, str) else "CartPole-v1")
         p = config.ppo
-        if config.runners.backend == "ray":  # before anything is built: Ray may be missing
-            from ..collect.ray_runners import import_ray
-
-            import_ray()
         self.num_envs, self._norm_obs = p.num_envs, p.norm_obs
         super().__init__(env, config, run_dir)
         self.recurrent = p.recurrent != "none"
