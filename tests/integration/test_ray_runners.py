@@ -1,6 +1,8 @@
 """runners.backend ray: PPO's rollouts from Ray actors, each a copy of the policy stepping its
 share of the envs. Every Ray part runs as a subprocess in a loopback-only network namespace
-(raynet.py); one Ray start serves several runs where it can, as a Ray start costs seconds."""
+(raynet.py); one Ray start serves several runs where it can, as a Ray start costs seconds.
+That CartPole solves with 2 Ray runners in the preset's budget is checked by
+test_docs_runners.py, which runs docs/runners.md's command as written."""
 
 from __future__ import annotations
 
@@ -194,19 +196,6 @@ def test_without_ray_training_is_a_one_line_error_and_the_rest_works(monkeypatch
 def test_ray_config_errors(changes, match):
     with pytest.raises(thermorl.ConfigError, match=match):
         thermorl.make_config("CartPole-v1", **{"runners.backend": "ray", **changes})
-
-
-@pytest.mark.slow
-def test_cartpole_solves_with_two_ray_runners(tmp_path):
-    """The CartPole preset's budget (100k steps), collected by 2 Ray runners."""
-    need_ray()
-    run_dir = tmp_path / "run"
-    r = run_cli(["train", "CartPole-v1", "--run-dir", str(run_dir), "--seed", "1",
-                 "--runners.backend", "ray", "--runners.num", "2", "--log.progress", "off"],
-                timeout=1500)
-    assert r.returncode == 0, r.stderr[-3000:]
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["final_eval"]["mean_return"] >= 475, summary["final_eval"]
 
 
 def test_ctrl_c_to_the_whole_job_saves_and_stops_ray(tmp_path):
