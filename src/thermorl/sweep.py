@@ -240,6 +240,11 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
         return {"error": text}
 
 
+def _tune_dirname(trial: Any) -> str:
+    """Tune's directory for a trial's records: its id (Tune's default spells out the config)."""
+    return str(trial.trial_id)
+
+
 def run(trials: Sequence[Trial], out: str | Path, *, address: str | None = None,
         max_concurrent: int | None = None, say: Any = print) -> dict[str, str]:
     """Run `trials` (none of them DONE) as Ray Tune trials of `run_trial`, each on
@@ -293,7 +298,8 @@ def run(trials: Sequence[Trial], out: str | Path, *, address: str | None = None,
     tuner = tune.Tuner(
         tune.with_resources(run_trial, {"cpu": threads}),
         param_space={"trial": tune.grid_search(specs)},
-        tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent),
+        tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent,
+                                    trial_dirname_creator=_tune_dirname),
         run_config=tune.RunConfig(name="tune", storage_path=str(Path(out).absolute() / ".tune"),
                                   verbose=0, callbacks=[Report()],
                                   failure_config=tune.FailureConfig(max_failures=0)))
