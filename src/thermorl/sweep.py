@@ -309,7 +309,8 @@ def run(trials: Sequence[Trial], out: str | Path, *, address: str | None = None,
     finally:
         if started:
             ray.shutdown()
-    for t in trials:  # stopped by Ctrl-C, or never started
-        if t.name not in ended:
-            errors[t.name] = "did not finish; run the same sweep again to resume it"
+    for t in trials:  # Tune stopped early (Ctrl-C): it reports no more trials, even finished ones
+        if t.name not in ended and not (t.run_dir / SUMMARY).is_file():
+            errors[t.name] = ("stopped before it finished, or never started; run the same sweep "
+                              "again to resume it")
     return errors
