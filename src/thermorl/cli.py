@@ -342,7 +342,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     combos = len(trials) // args.seeds
     done, resumed = len(trials) - len(todo), sum(t.state == sweep.RESUME for t in todo)
     _say(f"thermorl: sweep of {combos} configuration{'s' * (combos != 1)} x {args.seeds} "
-         f"seed{'s' * (args.seeds != 1)} = {len(trials)} trials -> {args.out}"
+         f"seed{'s' * (args.seeds != 1)} = {len(trials)} trial{'s' * (len(trials) != 1)} -> "
+         f"{args.out}"
          + (f"; {done} finished already (skipped)" if done else "")
          + (f"; {resumed} to resume from their latest checkpoint" if resumed else ""))
     errors: dict[str, str] = {}

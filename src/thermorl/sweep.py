@@ -267,7 +267,15 @@ def run(trials: Sequence[Trial], out: str | Path, *, address: str | None = None,
             kwargs["address"] = address
         else:
             kwargs["num_cpus"] = (max_concurrent or 1) * threads
-        ray.init(**kwargs)
+        try:
+            ray.init(**kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as e:  # only with an address
+            said = f"{e} {e.__cause__ or ''}"  # Ray wraps what went wrong in its own error
+            why = ("the cluster uses token authentication: set RAY_AUTH_MODE=token, with the "
+                   "cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN" if "AuthToken" in said
+                   else " ".join(str(e).split()).rstrip("."))
+            raise ThermorlError(f"--address {address}: cannot join the Ray cluster there: {why} "
+                                f"(docs/sweep.md)") from None
     errors: dict[str, str] = {}
     ended: list[str] = []
 

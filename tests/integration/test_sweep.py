@@ -5,7 +5,10 @@ failing trial does not stop the others; the errors a user can make, and a missin
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import raynet
@@ -90,3 +93,25 @@ def test_a_failing_trial_is_reported_and_the_others_finish(tmp_path):
     assert not (out / "env_kwargs.nan_after=40" / "seed-1" / "summary.json").exists()
     table = r.stdout.splitlines()  # the finished trials' table: one configuration, one run
     assert table[0].startswith("configuration") and table[1].split()[-6] == "1"
+
+
+@pytest.mark.slow  # a Ray head of its own, then a sweep joining it: about a minute
+def test_sweep_joins_a_cluster_started_with_ray_start(tmp_path):
+    """`ray start --head` in the namespace, `thermorl sweep --address` joins it; token
+    authentication off on both sides (a fresh CI machine has no token; docs/sweep.md says
+    how to join a cluster that uses one)."""
+    raynet.need_ray()
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    sweep = [sys.executable, "-m", "thermorl", "sweep", "CartPole-v1", "--total-timesteps", "256",
+             *FAST, "--seeds", "1", "--grid", "ppo.learning_rate=3e-4,1e-3",
+             "--out", str(tmp_path / "out"), "--address", "127.0.0.1:6390"]
+    script = (f"{shlex.quote(ray_cli)} start --head --port 6390 --num-cpus 2 "
+              f"--include-dashboard=false --block > {shlex.quote(str(tmp_path / 'head.txt'))} "
+              f"2>&1 & head=$!; sleep 12; {shlex.join(sweep)}; rc=$?; kill $head; wait $head; "
+              f"exit $rc")
+    r = subprocess.run(raynet.loopback(["bash", "-c", script]), capture_output=True, text=True,
+                       timeout=240, env=raynet.ray_env(RAY_AUTH_MODE="disabled"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "on the Ray cluster at 127.0.0.1:6390" in r.stderr
+    for lr in ("0.0003", "0.001"):
+        assert (tmp_path / "out" / f"ppo.learning_rate={lr}" / "seed-1" / "summary.json").is_file()
