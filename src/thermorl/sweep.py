@@ -265,17 +265,18 @@ def run(trials: Sequence[Trial], out: str | Path, *, address: str | None = None,
                                   "logging_level": logging.ERROR}
         if address:
             kwargs["address"] = address
-        else:
-            kwargs["num_cpus"] = (max_concurrent or 1) * threads
+        else:  # "local": a Ray of its own, not one that `ray start` left running here
+            kwargs.update(address="local", num_cpus=(max_concurrent or 1) * threads)
         try:
             ray.init(**kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as e:  # only with an address
+        except (ConnectionError, RuntimeError, ValueError) as e:
             said = f"{e} {e.__cause__ or ''}"  # Ray wraps what went wrong in its own error
             why = ("the cluster uses token authentication: set RAY_AUTH_MODE=token, with the "
                    "cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN" if "AuthToken" in said
                    else " ".join(str(e).split()).rstrip("."))
-            raise ThermorlError(f"--address {address}: cannot join the Ray cluster there: {why} "
-                                f"(docs/sweep.md)") from None
+            where = (f"--address {address}: cannot join the Ray cluster there" if address
+                     else "cannot start a local Ray")
+            raise ThermorlError(f"{where}: {why} (docs/sweep.md)") from None
     errors: dict[str, str] = {}
     ended: list[str] = []
 

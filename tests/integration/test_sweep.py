@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -105,12 +107,19 @@ def test_sweep_joins_a_cluster_started_with_ray_start(tmp_path):
     sweep = [sys.executable, "-m", "thermorl", "sweep", "CartPole-v1", "--total-timesteps", "256",
              *FAST, "--seeds", "1", "--grid", "ppo.learning_rate=3e-4,1e-3",
              "--out", str(tmp_path / "out"), "--address", "127.0.0.1:6390"]
-    script = (f"{shlex.quote(ray_cli)} start --head --port 6390 --num-cpus 2 "
+    # The head's files in a temp dir of its own: `ray start` records its address there (in
+    # /tmp/ray by default, where every later ray.init() on the machine would find it), and
+    # Ray's socket paths must stay short.
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    script = (f"{shlex.quote(ray_cli)} start --head --port 6390 --num-cpus 2 --temp-dir {temp} "
               f"--include-dashboard=false --block > {shlex.quote(str(tmp_path / 'head.txt'))} "
               f"2>&1 & head=$!; sleep 12; {shlex.join(sweep)}; rc=$?; kill $head; wait $head; "
               f"exit $rc")
-    r = subprocess.run(raynet.loopback(["bash", "-c", script]), capture_output=True, text=True,
-                       timeout=240, env=raynet.ray_env(RAY_AUTH_MODE="disabled"))
+    try:
+        r = subprocess.run(raynet.loopback(["bash", "-c", script]), capture_output=True,
+                           text=True, timeout=240, env=raynet.ray_env(RAY_AUTH_MODE="disabled"))
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "on the Ray cluster at 127.0.0.1:6390" in r.stderr
     for lr in ("0.0003", "0.001"):
