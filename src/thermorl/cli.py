@@ -1,4 +1,4 @@
-"""The `thermorl` command: train, eval, export, plot, compare.
+"""The `thermorl` command: train, sweep, eval, export, plot, compare.
 
 User errors (bad env ids, config keys, values, paths, a run file that cannot be written, a run
 directory another process is training in) print one line on stderr and exit 2; a diverged run
@@ -66,6 +66,40 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
                    "continue from: latest (default), best, or a path to a .pt file; the "
                    "metrics logged after it are dropped")
     p.add_argument("--trust-env-module", action="store_true", help=TRUST_HELP)
+    _config_flags(p)
+    return p
+
+
+def _sweep_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "sweep", help="train every combination of a grid of settings over several seeds, as "
+        "Ray Tune trials", allow_abbrev=False,
+        description="Train every combination of the --grid values for each of --seeds seeds, "
+                    "each one a Ray Tune trial and a normal run directory under --out DIR "
+                    "(DIR/<key>=<value>,.../seed-<n>); then print thermorl compare's table. "
+                    "Takes the settings thermorl train takes. Run again, it skips finished "
+                    "trials and resumes started ones (docs/sweep.md). Needs the ray extra.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("env_pos", nargs="?", metavar="ENV_ID",
+                   help="gymnasium env id or module:EnvId (default: CartPole-v1)")
+    p.add_argument("--config", metavar="FILE.yaml", help="YAML config file")
+    p.add_argument("--seeds", type=int, required=True, metavar="N",
+                   help="seeds per combination: --seed-start to --seed-start + N - 1")
+    p.add_argument("--seed-start", type=int, default=1, metavar="S", help="first seed (default 1)")
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                   help="a config key and its values, comma-separated (commas inside [..] or "
+                   "{..} stay); repeat for more keys: every combination is trained")
+    p.add_argument("--out", required=True, metavar="DIR", help="the sweep's directory")
+    p.add_argument("--address", metavar="HOST:PORT", help="the Ray cluster to run on (as "
+                   "`ray start --head` prints it, or auto); default: a local Ray")
+    p.add_argument("--max-concurrent", type=int, default=None, metavar="K", help="trials at "
+                   "once (default: one per CPU core here; on a cluster, as many as fit)")
+    _config_flags(p)
+    return p
+
+
+def _config_flags(p: argparse.ArgumentParser) -> None:
+    """A flag per config field (`--ppo.num_envs`), grouped by section, as train takes them."""
     groups: dict[str, Any] = {}
     for path, f in field_paths().items():
         section = path.split(".")[0] if "." in path else "run"
@@ -80,7 +114,6 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
         groups[section].add_argument(*names, dest=f"cfg:{path}", metavar="V",
                                      default=argparse.SUPPRESS,
                                      help=f"{f.metadata['help']} (default: {default})")
-    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                     description="thermorl: PPO and SAC with the policy's entropy under control.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     _train_parser(sub)
+    _sweep_parser(sub)
     e = sub.add_parser("eval", help="evaluate a run's checkpoint", allow_abbrev=False)
     e.add_argument("run", metavar="DIR", help="run directory (or a checkpoint file)")
     e.add_argument("--episodes", type=int, default=None, metavar="N",
@@ -172,7 +206,7 @@ def _unknown_flags(extra: Sequence[str], parser: argparse.ArgumentParser) -> Non
         raise ThermorlError(f"unexpected argument {extra[0]!r}")
     known = [o for a in parser._actions for o in a.option_strings]
     near = difflib.get_close_matches(flags[0], known, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(near)}?" if near else "; see thermorl train --help"
+    hint = f"; did you mean {' or '.join(near)}?" if near else f"; see {parser.prog} --help"
     raise ThermorlError(f"unknown option {flags[0]!r}{hint}")
 
 
@@ -283,6 +317,56 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from . import sweep
+    from .compare import compare_runs, format_table
+
+    sweep.require_ray()  # before anything else: a missing extra is the first thing to say
+    overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg:")}
+    if args.env_pos:
+        overrides = {"env_id": args.env_pos, **overrides}
+    if args.max_concurrent is not None and args.max_concurrent < 1:
+        raise ThermorlError(f"--max-concurrent must be a positive number of trials, got "
+                            f"{args.max_concurrent}")
+    trials = sweep.plan(args.out, overrides=overrides, grid=sweep.parse_grid(args.grid),
+                        seeds=args.seeds, seed_start=args.seed_start, file=args.config)
+    todo = [t for t in trials if t.state != sweep.DONE]
+    checked: set[str] = set()
+    for t in todo:  # settings the env's spaces reject fail here, once, before Ray starts
+        combo = t.name.rpartition("/")[0]
+        if combo not in checked:
+            checked.add(combo)
+            check_env_id(t.config.env_id)
+            with ALGOS[t.config.algo](t.config.env_id, t.config):
+                pass
+    combos = len(trials) // args.seeds
+    done, resumed = len(trials) - len(todo), sum(t.state == sweep.RESUME for t in todo)
+    _say(f"thermorl: sweep of {combos} configuration{'s' * (combos != 1)} x {args.seeds} "
+         f"seed{'s' * (args.seeds != 1)} = {len(trials)} trial{'s' * (len(trials) != 1)} -> "
+         f"{args.out}"
+         + (f"; {done} finished already (skipped)" if done else "")
+         + (f"; {resumed} to resume from their latest checkpoint" if resumed else ""))
+    errors: dict[str, str] = {}
+    if todo:
+        threads = max(t.config.torch_threads for t in todo)
+        k = args.max_concurrent or (None if args.address else
+                                    max(1, (os.cpu_count() or 1) // threads))
+        _say(f"thermorl: running {len(todo)} trial{'s' * (len(todo) != 1)} on "
+             + (f"the Ray cluster at {args.address}" if args.address else
+                f"a local Ray, {k} at a time"))
+        errors = sweep.run(todo, args.out, address=args.address, max_concurrent=k, say=_say)
+    # in path order, as `thermorl compare DIR` lists them
+    finished = sorted(t.run_dir for t in trials if (t.run_dir / "summary.json").is_file())
+    if finished:
+        print(format_table(compare_runs(finished)))
+    if errors:
+        _say(f"thermorl: {len(errors)} of {len(trials)} trials did not finish:")
+        for name, error in errors.items():
+            _say(f"  {name}: {error}")
+        return 1
+    return 0
+
+
 def _exit_quietly_on_signal(code: int) -> None:
     """From here to the end of the process (closing envs, atexit handlers), a further Ctrl-C or
     SIGTERM exits at once with `code` instead of printing a traceback from wherever it lands."""
@@ -375,15 +459,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
             argv = ["train", *argv]  # `thermorl` alone trains, as does `thermorl --seed 3`
         deep: dict[str, str] = {}
-        if argv[0] == "train":  # taken out first, or argparse would read a value as the env id
-            deep, rest = _structured_flags(argv[1:])
-            argv = ["train", *rest]
+        if argv[0] in ("train", "sweep"):  # taken out first, or argparse would read a value
+            deep, rest = _structured_flags(argv[1:])  # as the env id
+            argv = [argv[0], *rest]
         args, extra = parser.parse_known_args(argv)
-        if args.command == "train":
-            _unknown_flags(extra, parser._subparsers._group_actions[0].choices["train"])
+        if args.command in ("train", "sweep"):
+            _unknown_flags(extra, parser._subparsers._group_actions[0].choices[args.command])
             for key, value in deep.items():
                 setattr(args, f"cfg:{key}", value)
-            return cmd_train(args, parser)
+            return cmd_train(args, parser) if args.command == "train" else cmd_sweep(args)
         _unknown_flags(extra, parser)
         if args.command == "eval":
             return cmd_eval(args)
