@@ -12,8 +12,10 @@ import os
 import secrets
 import signal
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -37,7 +39,7 @@ def driver(body: str, timeout: float = 400) -> dict:
         import ray
         import thermorl
         import spaces_envs  # registers ThermorlSpaces/*
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
                  configure_logging=False)
         QUIET = {"log.progress": "off", "log.tensorboard": False, "eval.episodes": 2,
                  "runners.backend": "ray", "runners.num": 2}
@@ -155,16 +157,26 @@ def test_joins_a_ray_cluster_started_with_ray_start(tmp_path):
     run_dir = tmp_path / "run"
     train = [sys.executable, "-m", "thermorl", "train", "CartPole-v1", "--total-timesteps",
              "256", "--run-dir", str(run_dir), *FAST, "--runners.address", "127.0.0.1:6391"]
+    # the head's files in a dir of its own: `ray start` records its address there (in /tmp/ray
+    # by default, where any later ray.init() on the machine would find it)
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    # stopped by ending its `--block` process: `ray stop` would stop every Ray on the machine
+    wait_port = "import socket; socket.create_connection(('127.0.0.1', 6391), 1)"
     script = (f"{shlex.quote(str(ray_cli))} start --head --port 6391 --num-cpus 2 "
-              f"--include-dashboard false --disable-usage-stats >/dev/null && "
-              f"{shlex.join(train)}; rc=$?; {shlex.quote(str(ray_cli))} stop --force "
-              f">/dev/null; exit $rc")
+              f"--temp-dir {temp} --include-dashboard false --disable-usage-stats --block "
+              f"> /dev/null 2>&1 & head=$!; "
+              f"for i in $(seq 120); do {shlex.quote(sys.executable)} -c "
+              f"{shlex.quote(wait_port)} 2>/dev/null && break; sleep 1; done; "
+              f"{shlex.join(train)}; rc=$?; kill $head; wait $head; exit $rc")
     import subprocess
 
     # the cluster's token, shared by its nodes and drivers (Ray's token authentication)
     token = ray_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
-    r = subprocess.run(loopback(["bash", "-c", script]), capture_output=True, text=True,
-                       timeout=400, env=token)
+    try:
+        r = subprocess.run(loopback(["bash", "-c", script]), capture_output=True, text=True,
+                           timeout=400, env=token)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads((run_dir / "summary.json").read_text())["global_step"] == 256
 

@@ -129,8 +129,8 @@ class RayRunners:
                                       "configure_logging": False}
             if r.address:
                 kwargs["address"] = r.address
-            else:
-                kwargs["num_cpus"] = max(r.num, 1)
+            else:  # a Ray of its own, not one that a `ray start` on this machine recorded
+                kwargs.update(address="local", num_cpus=max(r.num, 1))
             ray.init(**kwargs)
             self.started = True
         # restarted by Ray when its process dies; a call to a restarting actor waits for it
