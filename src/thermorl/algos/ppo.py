@@ -72,6 +72,9 @@ class PPO(Algorithm):
         self._rnn_state = torch.zeros(p.num_envs, state_size, device=self.device)
         # a rollout's per-step (value, log-prob, action), stacked into the buffer at its end
         self._steps: list[tuple[Tensor, Tensor, Mapping[str, Tensor]]] = []
+        if config.selfplay.enabled:
+            from ..selfplay.league import League
+            self.league = League(self)
 
     # -- one iteration --------------------------------------------------------------------
     def _train_step(self, total: int) -> dict[str, float]:
