@@ -248,7 +248,8 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.env_pos:  # a command-line value, so it beats the file like every flag
             overrides = {"env_id": args.env_pos, **overrides}
         cfg, preset = resolve(file=args.config, overrides=overrides)
-        check_env_id(cfg.env_id)
+        if not cfg.selfplay.enabled:  # a self-play env id names a two-agent env, checked there
+            check_env_id(cfg.env_id)
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(cfg)
         rundir.check_free(run_dir)
         if (run_dir / "checkpoints").exists():
