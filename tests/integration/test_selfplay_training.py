@@ -83,6 +83,16 @@ def _equal(a, b) -> bool:
     return a == b
 
 
+def test_evaluations_from_the_same_seed_play_the_same_duels(it):
+    """The eval envs' seats alternate per duel; a seeded evaluation starts them over."""
+    cfg = thermorl.make_config("thermorl/Dogfight-v0", total_timesteps=128, **it.FAST_DOTTED,
+                               **{**SP_DOTTED, "eval.freq": 0})
+    algo = thermorl.PPO(cfg.env_id, cfg).learn()
+    first, again = algo.evaluate(episodes=5), algo.evaluate(episodes=5)
+    assert first["returns"] == again["returns"] and "outcomes" in first
+    assert algo.league.play_pool(3, seed=7) == algo.league.play_pool(3, seed=7)
+
+
 def test_resume_restores_the_pool_the_ratings_and_the_opponent(it, tmp_path):
     cfg = thermorl.make_config("thermorl/Dogfight-v0", total_timesteps=1024, seed=5,
                                **it.FAST_DOTTED, **{**SP_DOTTED, "eval.freq": 0},

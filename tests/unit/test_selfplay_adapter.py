@@ -79,6 +79,10 @@ def test_seats_alternate_per_episode_and_the_step_after_an_end_only_resets():
     obs, r, term, trunc, info = env.step(np.array([1, 1]))  # reset-only step
     assert env.seat.tolist() == [1, 0] and obs[:, 2].tolist() == [1, 0]
     assert r.tolist() == [0, 0] and not (term | trunc).any() and "outcome" not in info
+    env.reset()  # without a seed the seats stay; with one they start over
+    assert env.seat.tolist() == [1, 0]
+    env.reset(seed=1)
+    assert env.seat.tolist() == [0, 1]
 
 
 def test_a_new_opponent_mid_episode_makes_the_duel_mixed():

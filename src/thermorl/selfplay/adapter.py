@@ -115,7 +115,8 @@ class Duel(NamedTuple):
 class TwoAgentVectorEnv(gym.vector.VectorEnv):
     """`num_envs` copies of the parallel env made by `make_env`, stepped with the learner's
     batched action for its seat and the opponent's for the other. Episodes finished since the
-    last `take_duels()` wait there. Its state (`state_dict`) is the learner's seats."""
+    last `take_duels()` wait there. Its state (`state_dict`) is the learner's seats (which a
+    seeded reset sets back to `i % 2`)."""
 
     def __init__(self, make_env: ParallelFactory, num_envs: int, source: Any = "the env"):
         self.envs = [make_env() for _ in range(num_envs)]
@@ -176,6 +177,11 @@ class TwoAgentVectorEnv(gym.vector.VectorEnv):
         return obs[me], dict(infos.get(me, {}))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Every env starts a new duel (env i seeded with `seed + i`). A seeded reset also puts
+        the learner back in seat `i % 2`, so that evaluations from the same seed play the same
+        duels; without a seed the seats stay as they are."""
+        if seed is not None:
+            self.seat = np.arange(self.num_envs) % 2
         vec_info: dict[str, Any] = {}
         obs = []
         for i in range(self.num_envs):
