@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "from the env's rgb_array frames to FILE.mp4 or FILE.gif")
     e.add_argument("--fps", type=float, default=None, help="with --video: frames per second "
                    "(default: the env's render_fps)")
+    e.add_argument("--opponent", metavar="WHO", help="play duels in the env's two-agent version "
+                   "(self-play envs: thermorl/Dogfight-v0, module:factory) against: scripted "
+                   "(the env's scripted pilot), latest (the run's own weights) or another run "
+                   "DIR; prints wins, draws and losses. A network opponent acts as the pilot "
+                   "does (--deterministic or --stochastic)")
     e.add_argument("--trust-env-module", action="store_true", help=TRUST_HELP)
     x = sub.add_parser("export", help="write a run's deterministic policy as an ONNX model",
                        allow_abbrev=False, description="Write the deterministic actor (observation "
@@ -282,7 +287,8 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.env_pos:  # a command-line value, so it beats the file like every flag
             overrides = {"env_id": args.env_pos, **overrides}
         cfg, preset = resolve(file=args.config, overrides=overrides)
-        check_env_id(cfg.env_id)
+        if not cfg.selfplay.enabled:  # a self-play env id names a two-agent env, checked there
+            check_env_id(cfg.env_id)
         run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(cfg)
         rundir.check_free(run_dir)
         if (run_dir / "checkpoints").exists():
@@ -395,10 +401,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ThermorlError(f"--episodes must be a positive integer, got {args.episodes}")
     if args.fps is not None and not args.fps > 0:
         raise ThermorlError(f"--fps must be a positive number, got {args.fps}")
+    if args.opponent is not None and args.video:
+        raise ThermorlError("--opponent and --video cannot be combined yet; record a duel with "
+                            "--video alone")
     ckpt, algo = _open_run(args)
     with algo:
         if args.video:
             return _eval_video(algo, args, ckpt)
+        if args.opponent is not None:
+            return _eval_duels(algo, args, ckpt)
         ev = algo.evaluate(args.episodes, deterministic=args.deterministic, seed=args.seed)
     if args.json:
         print(json.dumps({"mean_return": ev["mean_return"], "std_return": ev["std_return"],
@@ -409,6 +420,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
               f"{ev['std_return']:.2f} over {ev['episodes']} episodes{outcomes} "
               f"({'deterministic' if args.deterministic else 'stochastic'}, {ckpt})")
     return 0
+
+
+def _eval_duels(pilot: Any, args: argparse.Namespace, ckpt: Path) -> int:
+    from .selfplay.duels import play_duels
+
+    who = args.opponent
+    if who in ("scripted", "latest"):
+        res = play_duels(pilot, who, args.episodes, args.deterministic, _seed(args, pilot))
+    else:
+        if not Path(who).exists():
+            raise ThermorlError(f"--opponent {who!r}: accepted: scripted, latest, or a run "
+                                f"directory (or checkpoint file); no such path")
+        other_ckpt = checkpoint.find(who, args.checkpoint)
+        other = ALGOS[checkpoint.load(other_ckpt)["algo"]].load(
+            other_ckpt, device=pilot.config.device, trust_env_module=args.trust_env_module,
+            **{"log": {"progress": "off", "tensorboard": False}})
+        with other:
+            res = play_duels(pilot, other, args.episodes, args.deterministic,
+                             _seed(args, pilot))
+        who = str(other_ckpt)
+    mode = "deterministic" if args.deterministic else "stochastic"
+    if args.json:
+        print(json.dumps({"opponent": who, **{k: res[k] for k in
+                                               ("win", "draw", "loss", "episodes")}}))
+        return 0
+    print(f"{pilot.config.env_id}: {ckpt} vs {who}: win {res['win']}, draw {res['draw']}, "
+          f"loss {res['loss']} of {res['episodes']} duels (win rate {res['win_rate']:.0%}; "
+          f"{mode})")
+    return 0
+
+
+def _seed(args: argparse.Namespace, algo: Any) -> int:
+    return algo.config.seed + 10_000 if args.seed is None else args.seed
 
 
 def _eval_video(algo: Any, args: argparse.Namespace, ckpt: Path) -> int:

@@ -289,6 +289,29 @@ class RunnersConfig:
 
 
 @dataclass(frozen=True)
+class SelfPlayConfig:
+    """Self-play on a two-agent zero-sum PettingZoo parallel env whose agents share spaces
+    (docs/dogfight.md, Self-play): the learner plays against frozen snapshots of itself."""
+
+    enabled: bool = param(False, "train against an opponent pool instead of the single-agent "
+                                 "env; env_id then names a two-agent env (thermorl/Dogfight-v0 "
+                                 "or module:factory returning a PettingZoo ParallelEnv)")
+    save_steps: int = param(20_000, "keep a snapshot of the learner's weights every this many "
+                                    "env steps", ge=1)
+    swap_steps: int = param(10_000, "draw the next opponent every this many env steps", ge=1)
+    window: int = param(10, "the newest this many snapshots stay in the pool", ge=1)
+    latest_ratio: float = param(0.5, "chance that a draw gives the learner's latest weights "
+                                     "instead of a snapshot or the scripted opponent", ge=0, le=1)
+    scripted_weight: float = param(0.0, "the env's scripted opponent's weight in a draw "
+                                        "against 1 per snapshot (0: left out of the pool); "
+                                        "needs an env that offers one", ge=0)
+    elo_k: float = param(16.0, "Elo factor: the most a rating moves in one duel", gt=0)
+    eval_duels: int = param(20, "duels per periodic evaluation against the pool's snapshots "
+                                "(shared among them; the scripted opponent gets eval.episodes)",
+                            ge=1)
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole run. YAML files and dotted CLI overrides map onto these fields."""
 
@@ -312,6 +335,8 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig, metadata={"help": "logging"})
     runners: RunnersConfig = field(default_factory=RunnersConfig,
                                    metadata={"help": "where the envs step"})
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig,
+                                     metadata={"help": "self-play against an opponent pool"})
 
 
 def replace(cfg: Any, **changes: Any) -> Any:

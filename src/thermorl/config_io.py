@@ -257,6 +257,23 @@ def check(cfg: Config) -> Config:
     if pol.log_std_init is not None and not pol.log_std_min <= pol.log_std_init <= pol.log_std_max:
         raise ConfigError(f"policy.log_std_init={pol.log_std_init} must lie within "
                           f"[{pol.log_std_min}, {pol.log_std_max}]")
+    sp = cfg.selfplay
+    if sp.enabled and cfg.algo != "ppo":
+        raise ConfigError(f"selfplay.enabled with algo {cfg.algo}: self-play trains PPO only "
+                          f"(an opponent's replayed steps would be another policy's); accepted: "
+                          f"algo ppo, or selfplay.enabled false")
+    if sp.enabled and p.recurrent != "none":
+        raise ConfigError(f"selfplay.enabled with ppo.recurrent {p.recurrent}: the frozen "
+                          f"opponents are feed-forward copies of the learner; accepted: "
+                          f"ppo.recurrent none, or selfplay.enabled false")
+    if sp.enabled and cfg.runners.backend != "local":
+        raise ConfigError(f"selfplay.enabled with runners.backend {cfg.runners.backend}: the "
+                          f"opponent acts in the training process beside its envs; accepted: "
+                          f"runners.backend local")
+    if sp.enabled and sp.latest_ratio == 1.0 and sp.scripted_weight > 0:
+        raise ConfigError(f"selfplay.scripted_weight={sp.scripted_weight} has no effect with "
+                          f"selfplay.latest_ratio=1.0 (every draw is the latest self); accepted: "
+                          f"latest_ratio below 1, or scripted_weight 0")
     if not (cfg.device in ("cpu", "cuda", "auto") or cfg.device.startswith("cuda:")
             or cfg.device == "mps"):
         raise ConfigError(f"device: expected cpu, cuda, cuda:N, mps or auto, got {cfg.device!r}")

@@ -91,3 +91,14 @@ def test_state_dict_round_trip_through_a_weights_only_load():
     back.load_state_dict(torch.load(buf, weights_only=True)["elo"])
     assert back.table() == r.table()
     assert back.record("x", "z", 0.5) == r.record("x", "z", 0.5)
+
+
+def test_a_player_can_enter_at_a_given_rating_once():
+    r = Ratings()
+    r.enter("snapshot-100", 1250.0)
+    assert r.rating("snapshot-100") == 1250.0 and r.games("snapshot-100") == 0
+    assert ("snapshot-100", 1250.0, 0) in r.table()
+    with pytest.raises(ValueError, match="already rated"):
+        r.enter("snapshot-100", 1300.0)
+    with pytest.raises(ValueError, match="finite"):
+        r.enter("x", float("nan"))

@@ -101,7 +101,16 @@ class Algorithm:
         backend = cfg.runners.backend
         # with Ray the runners step the envs; the learner keeps one, for its spaces and resets
         backend, n_local = ("local", 1) if backend == "ray" else (backend, self.num_envs)
-        envs = make_vector_env(self.env_source, n_local, cfg.env_kwargs, backend=backend)
+        # self-play (thermorl.selfplay): the league, built by the algorithm once its policy
+        # exists, drives the opponent of a two-agent env seen as a vector env of the learner's
+        # seat
+        self.league: Any = None
+        if cfg.selfplay.enabled:
+            from ..selfplay.adapter import TwoAgentVectorEnv, parallel_factory
+            self.parallel_factory = parallel_factory(self.env_source, cfg.env_kwargs)
+            envs = TwoAgentVectorEnv(self.parallel_factory, self.num_envs, cfg.env_id)
+        else:
+            envs = make_vector_env(self.env_source, n_local, cfg.env_kwargs, backend=backend)
         self.obs_space = envs.single_observation_space
         self.action_space = envs.single_action_space
         self.action_layout = ActionLayout(self.action_space, squash=cfg.policy.squash)
@@ -115,7 +124,8 @@ class Algorithm:
         self.collector = Collector(envs, self.obs_layout, self.action_layout, self.device,
                                    self.obs_norm, update_norm=cfg.runners.backend != "ray")
         self.evaluator = Evaluator(
-            lambda n: make_vector_env(self.env_source, n, cfg.env_kwargs, backend=backend),
+            lambda n: (self.league.eval_envs(n) if self.league is not None else
+                       make_vector_env(self.env_source, n, cfg.env_kwargs, backend=backend)),
             self.obs_layout, self.action_layout, self.device, self.obs_norm,
             clock=lambda: self.global_step)
         # The run's own generators, so its randomness does not depend on other torch users.
@@ -306,6 +316,8 @@ class Algorithm:
                 while self.global_step < total and hooks.stopped_by is None:
                     t0 = time.perf_counter()
                     metrics = self._train_step(total)
+                    if self.league is not None:
+                        metrics.update(self.league.after_update(self.global_step, self.policy))
                     self.elapsed += time.perf_counter() - t0
                     metrics["perf/time"] = self.elapsed
                     metrics.update({f"perf/{k}_total_s": v for k, v in self.timing_totals().items()})
@@ -346,8 +358,11 @@ class Algorithm:
             self._checkpoint("best.pt")
         self.best_eval = max(self.best_eval, ev["mean_return"])
         self._hooks.eval_end(self, ev)
-        return {"eval/mean_return": ev["mean_return"], "eval/std_return": ev["std_return"],
-                **{f"eval/{o}_rate": r for o, r in ev.get("outcomes", {}).items()}}
+        out = {"eval/mean_return": ev["mean_return"], "eval/std_return": ev["std_return"],
+               **{f"eval/{o}_rate": r for o, r in ev.get("outcomes", {}).items()}}
+        if self.league is not None:
+            out.update(self.league.eval_metrics(ev))
+        return out
 
     def _finish(self) -> None:
         self.final_eval = self.evaluate()
@@ -365,6 +380,9 @@ class Algorithm:
                    "last_metrics": self.logger.latest}
         if self.stopped_by is not None:
             summary["stopped_by"] = self.stopped_by
+        if self.league is not None:
+            summary["selfplay"] = {"opponent": self.league.pool.current,
+                                   "elo": self.league.table()}
         path = self.run_dir / "summary.json"
         with writing(path):
             path.write_text(json.dumps(summary, indent=2) + "\n")
@@ -409,6 +427,8 @@ class Algorithm:
         any more (its training envs are gone); `evaluate` and `predict` still work."""
         self.collector.close()
         self.evaluator.close()
+        if self.league is not None:
+            self.league.close()
         self.logger.close()
 
     def __enter__(self) -> "Algorithm":

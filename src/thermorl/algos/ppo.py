@@ -73,6 +73,9 @@ class PPO(Algorithm):
         # a rollout's per-step (value, log-prob, action), stacked into the buffer at its end
         self._steps: list[tuple[Tensor, Tensor, Mapping[str, Tensor]]] = []
         self.runners = None  # Ray's runner actors, where they collect (started by learn)
+        if config.selfplay.enabled:
+            from ..selfplay.league import League
+            self.league = League(self)
 
     # -- one iteration --------------------------------------------------------------------
     def _train_step(self, total: int) -> dict[str, float]:

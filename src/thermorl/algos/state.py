@@ -27,6 +27,7 @@ def snapshot(algo: Algorithm) -> dict[str, Any]:
         "sample_gen": algo.sample_gen.get_state(), "shuffle_gen": algo.shuffle_gen.get_state(),
         "entropy": algo.entropy.state_dict(),
         "noise": {h: n.state_dict() for h, n in c.noise.items()},
+        **({"selfplay": algo.league.state_dict()} if algo.league is not None else {}),
         **algo._state(),
     }
 
@@ -89,4 +90,6 @@ def restore(algo: Algorithm, state: Mapping[str, Any], path: Any,
     for h, n in c.noise.items():
         if h in state.get("noise", {}):
             n.load_state_dict(state["noise"][h])
+    if algo.league is not None and state.get("selfplay") is not None:
+        algo.league.load_state_dict(state["selfplay"])
     algo._load_state(dict(state))

@@ -69,6 +69,7 @@ class Evaluator:
         if res.outcomes:  # envs that judge their episodes (a duel's win/loss/draw)
             out["outcomes"] = {o: res.outcomes.count(o) / len(res.outcomes)
                                for o in sorted(set(res.outcomes))}
+            out["outcome_counts"] = {o: res.outcomes.count(o) for o in sorted(set(res.outcomes))}
         return out
 
     def close(self) -> None:

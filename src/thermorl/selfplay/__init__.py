@@ -20,6 +20,15 @@ guard against forgetting at the cost of easier games. The draw's generator is pa
 opposite directions, so beating a stronger player gains more than beating a weaker one. One table
 rating the snapshots, the scripted opponent and the latest learner together tells whether
 self-play is making progress, which the learner's return against a moving opponent cannot.
+
+**The two-agent adapter** (`adapter.TwoAgentVectorEnv`): N copies of a two-agent PettingZoo
+parallel env as one gymnasium vector env of the learner's seat (the seats alternate per
+episode), the other seat played by a frozen network (`adapter.PolicyOpponent`) or the env's
+scripted pilot; only the learner's steps come out, so only they train it.
+
+**The league** (`league.League`): a self-play run's pool, ratings and opponent, advanced once per
+update by the training loop (`selfplay.enabled`), saved in its checkpoints. `duels.play_duels`
+is `thermorl eval --opponent`. docs/dogfight.md, Self-play, says how to use them.
 """
 
 from .elo import Ratings, elo_update, expected_score

@@ -69,6 +69,15 @@ class Ratings:
     def games(self, name: str) -> int:
         return self._games.get(name, 0)
 
+    def enter(self, name: str, rating: float) -> None:
+        """A new player joins at `rating` instead of `initial` (a self-play snapshot enters at
+        the rating its learner had when it was taken). A player already rated is an error."""
+        if name in self._rating:
+            raise ValueError(f"{name!r} is already rated ({self._rating[name]:.1f})")
+        if not math.isfinite(rating):
+            raise ValueError(f"rating must be finite, got {rating!r}")
+        self._rating[name], self._games[name] = float(rating), 0
+
     def record(self, a: str, b: str, score_a: float) -> tuple[float, float]:
         """Apply one finished game between `a` and `b` in which a scored `score_a`; returns both
         new ratings."""

@@ -11,12 +11,14 @@ This module imports pettingzoo; nothing else in thermorl does.
 
 from __future__ import annotations
 
+import numpy as np
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from .core import (Duel, Params, Rewards, action_mask, angular_advantage, flip, judge, observe,
                    env_settings, step_reward)
 from .env import action_space, observation_space, parse_action
+from .opponent import PursuitOpponent
 
 _IDLE = (2, False, 0.0)  # straight, no fire, zero throttle: the action of an agent that sent none
 
@@ -42,6 +44,27 @@ class DogfightParallelEnv(ParallelEnv):
         self.np_random, _ = seeding.np_random(None)
         self._phi = {"red": 0.0, "blue": 0.0}
         self._last_events = (False, False, False, False)
+        self._scripted_accuracy: dict[str, float] = {}  # seats the scripted pilot flew this step
+
+    def scripted_opponent(self, agent: str, **kwargs):
+        """The single-agent env's scripted opponent (`PursuitOpponent(**kwargs)`) flying `agent`
+        for one episode: a function (observation, info) -> action that reads the duel's state
+        and draws from the env's generator, as `DogfightEnv`'s opponent does, called before
+        `step`. In a step where it acted, its rounds hit with its own accuracy (0.85 by
+        default), as in `DogfightEnv`, instead of the seat's `accuracy`."""
+        if agent not in self.possible_agents:
+            raise ValueError(f"no agent {agent!r}; the agents are {self.possible_agents}")
+        pilot = PursuitOpponent(**kwargs)
+
+        def act(obs, info) -> dict:
+            d = self.duel
+            me, target = (d.a, d.b) if agent == "red" else (d.b, d.a)
+            m, fire, throttle = pilot.act(me, target, self.params, self.np_random)
+            self._scripted_accuracy[agent] = pilot.accuracy
+            # float64: the single-agent env's opponent hands its throttle over unrounded
+            return {"maneuver": m, "fire": int(fire), "throttle": np.array([throttle])}
+
+        return act
 
     def observation_space(self, agent: str):
         return self._obs_space  # the same object every call, as PettingZoo requires
@@ -61,6 +84,7 @@ class DogfightParallelEnv(ParallelEnv):
                 self._act_spaces[a].seed(seed + 1 + i)
         self.duel.reset(self.np_random)
         self.agents = list(self.possible_agents)
+        self._scripted_accuracy.clear()
         self._last_events = (False, False, False, False)
         obs = self._observe()
         sh = self.rewards.shaping
@@ -76,7 +100,9 @@ class DogfightParallelEnv(ParallelEnv):
         d = self.duel
         act_r = parse_action(actions["red"]) if "red" in actions else _IDLE
         act_b = parse_action(actions["blue"]) if "blue" in actions else _IDLE
-        ev = d.step(act_r, act_b, self.np_random, self.accuracy[0], self.accuracy[1])
+        acc = self._scripted_accuracy
+        ev = d.step(act_r, act_b, self.np_random, acc.pop("red", self.accuracy[0]),
+                    acc.pop("blue", self.accuracy[1]))
         self._last_events = ev
         out_r = judge(d)
         terminated = out_r is not None

@@ -1,0 +1,60 @@
+"""docs/dogfight.md, Self-play: its commands run as written (bash expands them; each `thermorl`
+command then runs in this process), the user's game included, and print what the text says."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from doc_blocks import DOCS
+
+from thermorl import cli
+
+pytest.importorskip("pettingzoo")
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="the examples are bash")
+
+RECORD = "thermorl() { printf '%s\\x1f' \"$@\"; printf '\\x1e'; }\n"
+
+
+def commands(block: str) -> list[list[str]]:
+    out = subprocess.run(["bash", "-c", RECORD + block], capture_output=True, text=True,
+                         check=True).stdout
+    return [rec.split("\x1f")[:-1] for rec in out.split("\x1e")[:-1]]
+
+
+def section() -> str:
+    text = (DOCS / "dogfight.md").read_text()
+    return text[text.index("## Self-play"):text.index("## For training")]
+
+
+def run(cmds, capsys) -> list[str]:
+    outs = []
+    for argv in cmds:
+        capsys.readouterr()
+        assert cli.main(argv + ["--log.progress", "off"] if argv[0] == "train" else argv) == 0
+        outs.append(capsys.readouterr().out)
+    return outs
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", section(), flags=re.DOTALL)
+
+
+def test_the_dogfight_example_runs_as_written(tmp_path, capsys):
+    cmds = commands(blocks("bash")[0])
+    assert [c[0] for c in cmds] == ["train", "eval"]
+    outs = run(cmds, capsys)
+    assert re.search(r"win \d+, draw \d+, loss \d+ of 10 duels", outs[1]), outs[1]
+    assert len(list((tmp_path / "runs/sp/snapshots").iterdir())) == 4
+
+
+def test_the_users_game_runs_as_written(tmp_path, capsys, monkeypatch):
+    (code,) = blocks("python")
+    (tmp_path / "rps.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "rps", raising=False)
+    cmds = commands(blocks("bash")[1])
+    assert [c[0] for c in cmds] == ["train", "eval"] and cmds[0][1] == "rps:make_match"
+    outs = run(cmds, capsys)
+    assert re.search(r"win \d+, draw \d+, loss \d+ of 20 duels", outs[1]), outs[1]
