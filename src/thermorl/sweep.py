@@ -25,6 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .collect.ray_runners import EXTRA_HINT
 from .compare import (ABSENT, CONFIG, IGNORED_KEYS, IGNORED_SECTIONS, SUMMARY, _show, comparable,
                       load_run)
 from .config import Config
@@ -34,7 +35,6 @@ from .errors import ThermorlError
 __all__ = ["Trial", "require_ray", "split_values", "parse_grid", "combinations", "label",
            "plan", "trial_state", "run_trial", "run"]
 
-EXTRA_HINT = 'pip install -e ".[ray]"'
 NEW, RESUME, DONE = "new", "resume", "done"
 MAX_LABEL = 200  # a directory name must stay under the file system's 255 bytes
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,6 +59,29 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
+def ctrl_c_after_updates(cmd: list[str], env: dict[str, str], run_dir: Path, updates: int = 2,
+                         start_s: float = 90, stop_s: float = 60) -> tuple[int, str, str]:
+    """Start `cmd` in a process group of its own, wait until it has logged `updates` metrics
+    rows under `run_dir` (within `start_s`), then send SIGINT to the whole group, as a
+    terminal's Ctrl-C does; its exit code, stdout and stderr (killed if it outlives `stop_s`)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    metrics = Path(run_dir) / "metrics.csv"
+    try:
+        deadline = time.monotonic() + start_s
+        while not metrics.is_file() or len(metrics.read_text().splitlines()) < updates + 1:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"the run logged no {updates} updates in time"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=stop_s)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    return proc.returncode, out, err
+
+
 def read_metrics(run_dir: Path) -> tuple[list[str], list[dict[str, str]]]:
     with (Path(run_dir) / "metrics.csv").open(newline="") as f:
         reader = csv.DictReader(f)
@@ -75,7 +101,8 @@ def it():
 
     return types.SimpleNamespace(FAST=FAST, FAST_DOTTED=FAST_DOTTED, TIMING=TIMING,
                                  read_metrics=read_metrics, read_summary=read_summary,
-                                 subprocess_env=subprocess_env)
+                                 subprocess_env=subprocess_env,
+                                 ctrl_c_after_updates=ctrl_c_after_updates)
 
 
 @pytest.fixture(autouse=True)

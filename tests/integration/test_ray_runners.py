@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import secrets
-import signal
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -168,8 +165,6 @@ def test_joins_a_ray_cluster_started_with_ray_start(tmp_path):
               f"for i in $(seq 120); do {shlex.quote(sys.executable)} -c "
               f"{shlex.quote(wait_port)} 2>/dev/null && break; sleep 1; done; "
               f"{shlex.join(train)}; rc=$?; kill $head; wait $head; exit $rc")
-    import subprocess
-
     # the cluster's token, shared by its nodes and drivers (Ray's token authentication)
     token = ray_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
     try:
@@ -210,7 +205,7 @@ def test_ray_config_errors(changes, match):
         thermorl.make_config("CartPole-v1", **{"runners.backend": "ray", **changes})
 
 
-def test_ctrl_c_to_the_whole_job_saves_and_stops_ray(tmp_path):
+def test_ctrl_c_to_the_whole_job_saves_and_stops_ray(it, tmp_path):
     """A terminal's Ctrl-C reaches every process of the job, Ray's too: the run saves a
     checkpoint, prints the resume command and exits 130, and no Ray process is left."""
     need_ray()
@@ -218,22 +213,8 @@ def test_ctrl_c_to_the_whole_job_saves_and_stops_ray(tmp_path):
     cmd = loopback([sys.executable, "-m", "thermorl", "train", "CartPole-v1",
                     "--total-timesteps", "200000", "--run-dir", str(run_dir), *FAST,
                     "--eval.freq", "0", "--log.checkpoint_freq", "100000"])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=ray_env(), start_new_session=True)
-    try:
-        deadline = time.monotonic() + 200
-        while not (run_dir / "metrics.csv").is_file() or \
-                len((run_dir / "metrics.csv").read_text().splitlines()) < 3:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the run logged no 2 updates in time"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)  # the whole process group, as a terminal does
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    assert proc.returncode == 130, err[-3000:]
+    rc, _, err = it.ctrl_c_after_updates(cmd, ray_env(), run_dir, start_s=200, stop_s=120)
+    assert rc == 130, err[-3000:]
     assert "Traceback" not in err and "resume with: thermorl train --resume" in err
     ck = torch.load(run_dir / "checkpoints" / "latest.pt", weights_only=True)
     assert ck["global_step"] > 0

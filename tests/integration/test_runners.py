@@ -2,11 +2,7 @@
 runs (the same envs, seeded the same way, stepped in another place), for PPO and SAC, composite
 spaces with masks, and a user's module:EnvId env."""
 
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -75,22 +71,8 @@ def test_ctrl_c_to_the_whole_job_still_saves(it, tmp_path):
     cmd = [sys.executable, "-m", "thermorl.cli", "train", "--total-timesteps", "200000",
            "--run-dir", str(run_dir), *it.FAST, "--eval.freq", "0",
            "--runners.backend", "async", "--log.checkpoint_freq", "100000"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=it.subprocess_env(), start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while not (run_dir / "metrics.csv").is_file() or \
-                len((run_dir / "metrics.csv").read_text().splitlines()) < 3:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the run logged no 2 updates in time"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)  # the whole process group, as a terminal does
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-    assert proc.returncode == 130, (out, err)
+    rc, out, err = it.ctrl_c_after_updates(cmd, it.subprocess_env(), run_dir)
+    assert rc == 130, (out, err)
     assert "Traceback" not in err and "resume with: thermorl train --resume" in err
     ck = torch.load(run_dir / "checkpoints" / "latest.pt", weights_only=True)
     assert ck["global_step"] > 0

@@ -43,11 +43,9 @@ def import_ray() -> Any:
 
 
 def shares(num_envs: int, num: int) -> list[int]:
-    """How many of `num_envs` envs each of `num` runners steps: as even as possible, the first
-    runners taking one more where it does not divide."""
-    if num > num_envs:
-        raise ThermorlError(f"runners.num={num} is more runners than ppo.num_envs={num_envs}; "
-                            f"accepted: 1 to {num_envs}")
+    """How many of `num_envs` envs each of `num` runners steps (`num <= num_envs`, as
+    config_io.check makes sure): as even as possible, the first runners taking one more where
+    it does not divide."""
     return [num_envs // num + (i < num_envs % num) for i in range(num)]
 
 
