@@ -178,6 +178,26 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("runs", nargs="+", metavar="DIR",
                    help="run directories, or directories holding runs at any depth (a sweep)")
     c.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    ld = sub.add_parser("ladder", help="rate a self-play run's snapshots by a round robin of "
+                        "duels (Elo, fitted)", allow_abbrev=False, description="Play every pair "
+                        "of N snapshots of a self-play run (and the env's scripted pilot, which "
+                        "anchors the ratings at 1200) in duels, seats alternating, and fit one "
+                        "Elo rating each (Bradley-Terry); prints them by training step "
+                        "(docs/dogfight.md#ratings-after-the-fact-a-ladder).")
+    ld.add_argument("run", metavar="DIR", help="a self-play run directory (with snapshots/)")
+    ld.add_argument("--snapshots", type=int, default=10, metavar="N",
+                    help="how many snapshots, spread evenly over the run, first and last "
+                    "included (default 10)")
+    ld.add_argument("--duels", type=int, default=40, metavar="N",
+                    help="duels per pair of players (default 40)")
+    ld.add_argument("--no-scripted", dest="scripted", action="store_false",
+                    help="leave the scripted pilot out (the first snapshot anchors at 1200)")
+    ld.add_argument("--stochastic", dest="deterministic", action="store_false",
+                    help="sample actions (default: each head's mode)")
+    ld.add_argument("--seed", type=int, default=None, help="seed of the duels")
+    ld.add_argument("--plot", metavar="FILE.png", help="also draw rating against step")
+    ld.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    ld.add_argument("--trust-env-module", action="store_true", help=TRUST_HELP)
     return parser
 
 
@@ -451,6 +471,46 @@ def _eval_duels(pilot: Any, args: argparse.Namespace, ckpt: Path) -> int:
     return 0
 
 
+def cmd_ladder(args: argparse.Namespace) -> int:
+    from .selfplay.ladder import play_ladder, plot_ladder
+
+    args.checkpoint = "latest"
+    _, algo = _open_run(args)
+    with algo:
+        if not algo.config.selfplay.enabled:
+            raise ThermorlError(f"{args.run} is not a self-play run (trained without "
+                                f"--selfplay.enabled true): it has no snapshots to rate")
+
+        def progress(done: int, total: int) -> None:
+            if not args.json:
+                sys.stderr.write(f"\rthermorl ladder: {done}/{total} pairs")
+                sys.stderr.flush()
+
+        lad = play_ladder(algo, args.run, args.snapshots, args.duels, _seed(args, algo),
+                          scripted=args.scripted, deterministic=args.deterministic,
+                          progress=progress)
+    if not args.json:
+        _say("")
+    if args.plot:
+        plot_ladder(lad, args.plot, title=str(args.run))
+    out = lad.to_json()
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    vs = SCRIPTED_COL if lad.anchor == "scripted" else ""
+    print(f"{'player':<24}{'step':>10}{'elo':>9}{'+/-':>7}{vs}")
+    for row in out["ratings"]:
+        step = "" if row["step"] is None else f"{row['step']:,}"
+        extra = (f"{row['score_vs_scripted']:>20.2f}" if "score_vs_scripted" in row else "")
+        print(f"{row['player']:<24}{step:>10}{row['elo']:>9.1f}{row['error']:>7.1f}{extra}")
+    print(f"snapshots rise monotonically: {'yes' if out['monotonic'] else 'no'} "
+          f"({args.duels} duels per pair, anchor {lad.anchor} = 1200)")
+    return 0
+
+
+SCRIPTED_COL = f"{'score vs scripted':>20}"
+
+
 def _seed(args: argparse.Namespace, algo: Any) -> int:
     return algo.config.seed + 10_000 if args.seed is None else args.seed
 
@@ -521,6 +581,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .plot import plot_runs
             print(plot_runs(args.runs, args.output, args.labels, group=args.group))
             return 0
+        if args.command == "ladder":
+            return cmd_ladder(args)
         if args.command == "compare":
             from .compare import compare_runs, format_table
             result = compare_runs(args.runs)

@@ -43,10 +43,17 @@ def blocks(lang: str) -> list[str]:
 
 def test_the_dogfight_example_runs_as_written(tmp_path, capsys):
     cmds = commands(blocks("bash")[0])
-    assert [c[0] for c in cmds] == ["train", "eval"]
+    assert [c[0] for c in cmds] == ["train", "eval", "ladder"]
     outs = run(cmds, capsys)
     assert re.search(r"win \d+, draw \d+, loss \d+ of 10 duels", outs[1]), outs[1]
     assert len(list((tmp_path / "runs/sp/snapshots").iterdir())) == 4
+    # the ladder: the 4 snapshots by step, then the scripted pilot at 1200
+    rows = re.findall(r"^(snapshot-\d+|scripted)\s", outs[2], flags=re.MULTILINE)
+    assert rows == ["snapshot-2048", "snapshot-4096", "snapshot-6144", "snapshot-8192",
+                    "scripted"], outs[2]
+    assert re.search(r"^scripted\s+1200\.0\s+0\.0$", outs[2], flags=re.MULTILINE), outs[2]
+    assert "snapshots rise monotonically:" in outs[2]
+    assert (tmp_path / "runs/sp/ladder.png").stat().st_size > 0
 
 
 def test_the_users_game_runs_as_written(tmp_path, capsys, monkeypatch):
