@@ -15,7 +15,7 @@ def _seed():
 # Slow learning tests run first, longest first; with `--dist worksteal` (pyproject) an idle
 # worker takes over pending tests, so the two share the long ones instead of one worker
 # running the long tail alone after the quick tests are done.
-LONGEST_FIRST = ("test_sac_learning", "test_dogfight_learning", "test_ppo_learning",
+LONGEST_FIRST = ("test_dogfight_learning", "test_sac_learning", "test_ppo_learning",
                  "test_entropy_learning", "test_noise_learning")
 
 
