@@ -9,7 +9,13 @@ os.environ.setdefault("THERMORL_TEST", "1")
 
 @pytest.fixture(autouse=True)
 def _seed():
+    # torch's thread count is process-wide and a run with `torch_threads` sets it; restored after
+    # each test so that a test's float rounding (and so a chaotic learning outcome) does not
+    # depend on which tests its worker ran before it
+    threads = torch.get_num_threads()
     torch.manual_seed(0)
+    yield
+    torch.set_num_threads(threads)
 
 
 # Slow learning tests run first, longest first; with `--dist worksteal` (pyproject) an idle

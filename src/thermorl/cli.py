@@ -497,7 +497,7 @@ def cmd_ladder(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out))
         return 0
-    vs = SCRIPTED_COL if lad.anchor == "scripted" else ""
+    vs = f"{'score vs scripted':>20}" if lad.anchor == "scripted" else ""
     print(f"{'player':<24}{'step':>10}{'elo':>9}{'+/-':>7}{vs}")
     for row in out["ratings"]:
         step = "" if row["step"] is None else f"{row['step']:,}"
@@ -506,9 +506,6 @@ def cmd_ladder(args: argparse.Namespace) -> int:
     print(f"snapshots rise monotonically: {'yes' if out['monotonic'] else 'no'} "
           f"({args.duels} duels per pair, anchor {lad.anchor} = 1200)")
     return 0
-
-
-SCRIPTED_COL = f"{'score vs scripted':>20}"
 
 
 def _seed(args: argparse.Namespace, algo: Any) -> int:

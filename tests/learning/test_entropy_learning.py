@@ -28,10 +28,11 @@ def test_cartpole_held_at_half_max_entropy_and_solved(seed):
     err = tracking_error(algo)
     assert err <= 0.05 * math.log(2), err
     assert algo.final_eval["mean_return"] >= 475, algo.final_eval
-    # the policy's own entropy falls below the target late in training (0.19 nats with a fixed
-    # zero coefficient), so holding it takes the actuator adding entropy on average there
-    last = algo.logger.history[-len(algo.logger.history) // 4:]
-    assert np.mean([r["actuator/action"] for r in last]) > 0
+    # left alone the policy's entropy falls below the target (to 0.19 nats with a fixed zero
+    # coefficient), so over the run the actuator adds entropy on balance. Measured per update:
+    # 0.0075 and 0.0085 nats (seeds 1, 2), most of it in the second quarter; the last quarter
+    # alone is near zero either way (0.003 and -0.0002), too close to call
+    assert np.mean([r["actuator/action"] for r in algo.logger.history]) > 0.002
 
 
 def test_pendulum_follows_a_std_schedule_and_learns():

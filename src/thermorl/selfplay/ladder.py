@@ -169,7 +169,9 @@ def play_ladder(pilot: Any, run_dir: str | Path, count: int, duels: int, seed: i
     per pair, seats alternating, in the two-agent version of `pilot`'s env (`pilot`: the run's
     algorithm, loaded; its weights are replaced while the ladder plays). With `scripted` and an
     env that has a scripted pilot it joins the round robin and anchors the ratings at 1200;
-    otherwise the first snapshot does. `progress(done, total)` is called after each pair."""
+    otherwise the first snapshot does. Snapshots hold policy weights only, so with observation
+    normalization they act through the run's final statistics (in training, opponents act
+    through the live ones). `progress(done, total)` is called after each pair."""
     from .duels import play_duels
 
     if duels < 1:
