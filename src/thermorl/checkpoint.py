@@ -69,3 +69,15 @@ def find(run_or_file: str | Path, which: str = "latest") -> Path:
         raise ThermorlError(f"run {str(p)!r} has no {which!r} checkpoint; it has: "
                             f"{', '.join(have) or 'none'}")
     return f
+
+
+def restore_generator(gen: torch.Generator, saved: torch.Tensor, reseed: int) -> bool:
+    """Set `gen` to a state saved by a generator of the same kind and return True. A CPU
+    generator's state and a CUDA one's have different forms that cannot be converted, so a run
+    resumed on the other kind of device seeds `gen` with `reseed` instead and returns False: it
+    continues correctly, but its random draws are not those the first device would have made."""
+    if saved.numel() == gen.get_state().numel():
+        gen.set_state(saved)
+        return True
+    gen.manual_seed(reseed)
+    return False

@@ -301,8 +301,10 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                          trust_env_module=args.trust_env_module, **{
                                              k: dataclasses.asdict(changes)[k] for k in overrides})
         what = "" if args.checkpoint is None else f" from {ckpt}"
+        moved = ("; it was written on another kind of device, so random draws go on from a new "
+                 "seed" if algo.moved_device else "")
         _say(f"thermorl: resuming {run_dir}{what} at step {algo.global_step:,} of "
-             f"{algo.config.total_timesteps:,}")
+             f"{algo.config.total_timesteps:,}{moved}")
     else:
         if args.env_pos:  # a command-line value, so it beats the file like every flag
             overrides = {"env_id": args.env_pos, **overrides}
@@ -317,8 +319,9 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         # built first: settings checked against the env's spaces fail before anything is said
         # or written (learn() creates the run directory's files)
         algo = ALGOS[cfg.algo](cfg.env_id, cfg, run_dir=run_dir)
+        where = "" if algo.device.type == "cpu" else f", on {algo.device}"  # --device auto too
         _say(f"thermorl: {cfg.algo} on {cfg.env_id} for {cfg.total_timesteps:,} steps, seed "
-             f"{cfg.seed} -> {run_dir}")
+             f"{cfg.seed}{where} -> {run_dir}")
         if preset:
             shown = ", ".join(f"{k}={v}" for k, v in
                               flatten(preset_for(preset, cfg.env_id, cfg.algo)[1]))

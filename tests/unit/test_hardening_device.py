@@ -58,3 +58,38 @@ def _cpu_or(fake):
         return real(device) if torch.device(device).type == "cpu" else fake(device)
 
     return make
+
+
+def test_restore_generator_takes_a_state_of_its_kind_and_reseeds_on_another():
+    from thermorl.checkpoint import restore_generator
+
+    saved = torch.Generator().manual_seed(3)
+    state = saved.get_state()
+    g = torch.Generator().manual_seed(0)
+    assert restore_generator(g, state, reseed=9)
+    assert torch.equal(torch.rand(4, generator=g), torch.rand(4, generator=saved))
+    cuda_like = torch.zeros(16, dtype=torch.uint8)  # a CUDA generator's state: seed and offset
+    assert not restore_generator(g, cuda_like, reseed=9)
+    assert g.initial_seed() == 9
+
+
+def test_a_checkpoint_from_another_kind_of_device_resumes_from_a_new_seed(tmp_path):
+    from thermorl import checkpoint
+
+    cfg = thermorl.make_config("CartPole-v1", total_timesteps=128, **{
+        "log.progress": "off", "log.tensorboard": False, "eval.freq": 0, "eval.episodes": 1,
+        "ppo.num_envs": 2, "ppo.num_steps": 64})
+    algo = thermorl.PPO("CartPole-v1", cfg, run_dir=tmp_path / "run").learn()
+    path = algo.save(tmp_path / "a.pt")
+    algo.close()
+    same = thermorl.PPO.load(path)
+    assert not same.moved_device
+    same.close()
+    state = checkpoint.load(path)
+    state["sample_gen"] = torch.zeros(16, dtype=torch.uint8)  # as a CUDA run writes it
+    checkpoint.save(state, tmp_path / "b.pt")
+    moved = thermorl.PPO.load(tmp_path / "b.pt", total_timesteps=256)
+    assert moved.moved_device and moved.sample_gen.initial_seed() == cfg.seed + 128
+    moved.learn()
+    assert moved.global_step == 256
+    moved.close()

@@ -105,6 +105,7 @@ class Algorithm:
         # exists, drives the opponent of a two-agent env seen as a vector env of the learner's
         # seat
         self.league: Any = None
+        self.moved_device = False  # resumed from a checkpoint of another kind of device
         if cfg.selfplay.enabled:
             from ..selfplay.adapter import TwoAgentVectorEnv, parallel_factory
             self.parallel_factory = parallel_factory(self.env_source, cfg.env_kwargs)
@@ -226,6 +227,10 @@ class Algorithm:
         observation, and `episode_start=True` (one flag per observation in a batch) where an
         episode begins, which zeroes its state; `state=None` is a fresh start. The state is a
         tensor, [state_size] for one observation and [batch, state_size] for a batch."""
+        if generator is not None and generator.device.type != self.device.type:
+            raise ThermorlError(f"predict: the generator is on {generator.device.type!r} but "
+                                f"the policy on {str(self.device)!r}; pass "
+                                f"torch.Generator({str(self.device)!r})")
         single = self.obs_layout.single(obs)
         if single:
             obs = self.obs_layout.batch(obs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Mapping
 
+from ..checkpoint import restore_generator
 from ..config_io import to_yaml
 from ..errors import ThermorlError
 
@@ -84,7 +85,9 @@ def restore(algo: Algorithm, state: Mapping[str, Any], path: Any,
     algo.best_eval = -math.inf if state["best_eval"] is None else state["best_eval"]
     c.recent_returns.extend(state["recent_returns"])
     c.recent_lengths.extend(state["recent_lengths"])
-    algo.sample_gen.set_state(state["sample_gen"])
+    # a checkpoint from the other kind of device: its action draws go on from a new seed
+    algo.moved_device = not restore_generator(algo.sample_gen, state["sample_gen"],
+                                              algo.config.seed + algo.global_step)
     algo.shuffle_gen.set_state(state["shuffle_gen"])
     algo.entropy.load_state_dict(state["entropy"])
     for h, n in c.noise.items():

@@ -198,4 +198,5 @@ class League:
         self.envs.load_state_dict(state["envs"])
         current = self.pool.current
         self._set(current, state["latest"] if current == LATEST else None)
-        self.generator.set_state(state["generator"])
+        checkpoint.restore_generator(self.generator, state["generator"],
+                                     self.generator.initial_seed() + 1)
