@@ -29,7 +29,7 @@ from .config import Config
 from .config_io import field_paths, flatten, resolve, structured_prefix
 from .envs import check_env_id, env_module
 from .errors import ThermorlError, TrainingDiverged
-from .presets import GENERAL, preset_for
+from .presets import GENERAL, PRESET_NOTES, preset_for
 
 ALGOS = {"ppo": PPO, "sac": SAC}
 RESUME_CHANGES = ("total_timesteps", "device", "torch_threads")
@@ -326,7 +326,8 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             shown = ", ".join(f"{k}={v}" for k, v in
                               flatten(preset_for(preset, cfg.env_id, cfg.algo)[1]))
             why = (f"no preset for {cfg.env_id}, so the general one, chosen over 13 "
-                   f"tasks (docs/defaults.md); " if preset == GENERAL else "")
+                   f"tasks (docs/defaults.md); " if preset == GENERAL
+                   else f"{PRESET_NOTES[preset]}; " if preset in PRESET_NOTES else "")
             _say(f"thermorl: {why}preset {preset}: {shown} (override any with --SECTION.FIELD)")
     with algo:  # the envs and the event file are closed however training ends
         try:

@@ -9,7 +9,7 @@ import dataclasses
 
 from .config import Config, HeadEntropyConfig
 from .config_io import _describe, field_paths, field_type, flatten
-from .presets import ALGO_DEFAULTS, GENERAL, GENERAL_SET, PRESETS
+from .presets import ALGO_DEFAULTS, GENERAL, GENERAL_SET, PRESET_NOTES, PRESETS
 
 INTRO = """# Configuration
 
@@ -71,9 +71,12 @@ def markdown() -> str:
     lines += ["", "## Presets", "",
               "Applied when `preset: auto` (the default) and the env id matches (a SAC preset "
               "is named `sac/<env id>` and applies with `algo: sac`); `preset: none` "
-              "disables them.", ""]
+              "disables them. One named `zoo/<env id>` applies only by name (`--preset "
+              "zoo/Hopper-v5`).", ""]
     for env, preset in PRESETS.items():
-        lines.append(f"- `{env}`: " + ", ".join(f"`{k}={v}`" for k, v in flatten(preset)))
+        note = f" ({PRESET_NOTES[env]})" if env in PRESET_NOTES else ""
+        lines.append(f"- `{env}`{note}: "
+                     + ", ".join(f"`{k}={v}`" for k, v in flatten(preset)))
     lines += ["", "Sources: rl-baselines3-zoo's published PPO hyperparameters for each env; "
               "Stable-Baselines3's SAC defaults for `sac/Pendulum-v1`. For "
               "Pendulum-v1 a plain", "state-independent Gaussian stands in for the zoo's gSDE "

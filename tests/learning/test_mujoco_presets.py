@@ -12,19 +12,22 @@ pytest.importorskip("mujoco")
 pytestmark = pytest.mark.slow
 
 
-def run(algo, env_id, total):
-    cfg = thermorl.make_config(env_id, algo=algo, seed=1, total_timesteps=total, **{
-        "eval.freq": 0, "eval.episodes": 5, "log.progress": "off", "log.tensorboard": False})
-    assert thermorl.make_config(env_id, algo=algo).total_timesteps == 1_000_000  # the preset
+def run(algo, env_id, total, preset="auto"):
+    cfg = thermorl.make_config(env_id, algo=algo, seed=1, total_timesteps=total, preset=preset,
+                               **{"eval.freq": 0, "eval.episodes": 5, "log.progress": "off",
+                                  "log.tensorboard": False})
+    assert thermorl.make_config(env_id, algo=algo, preset=preset).total_timesteps == 1_000_000
     return (thermorl.SAC if algo == "sac" else thermorl.PPO)(env_id, cfg).learn()
 
 
-@pytest.mark.parametrize("env_id,threshold", [
-    ("HalfCheetah-v5", 1000.0),  # measured at 50k steps: 1801 (seed 1), 1808 (seed 2); ~60 s
-    ("Hopper-v5", 600.0),        # measured at 50k steps: 985 (seed 1), 1014 (seed 2); ~50 s
+# Hopper-v5's zoo set applies by name only (a plain Hopper-v5 run gets the general set at 1M
+# steps, which the suite measured at 1M; docs/defaults.md); here it is the zoo's set that learns
+@pytest.mark.parametrize("env_id,preset,threshold", [
+    ("HalfCheetah-v5", "auto", 1000.0),  # at 50k steps: 1801 (seed 1), 1808 (seed 2); ~60 s
+    ("Hopper-v5", "zoo/Hopper-v5", 600.0),  # at 50k steps: 985 (seed 1), 1014 (seed 2); ~50 s
 ])
-def test_ppo_preset_learns_in_50k_steps(env_id, threshold):
-    algo = run("ppo", env_id, 50_000)
+def test_ppo_zoo_set_learns_in_50k_steps(env_id, preset, threshold):
+    algo = run("ppo", env_id, 50_000, preset)
     assert algo.config.ppo.num_envs == 1 and algo.config.ppo.norm_obs  # the zoo's set
     assert algo.final_eval["mean_return"] >= threshold, algo.final_eval
 

@@ -49,3 +49,21 @@ def test_cli_says_what_it_chose_and_why(tmp_path, capsys):
                            "13 tasks (docs/defaults.md); preset general: "
                            "ppo.num_envs=4, ppo.num_steps=512")
     assert "preset: general" in (tmp_path / "run" / "config.yaml").read_text()
+
+
+def test_hopper_gets_the_general_set_at_1m_and_the_zoo_set_by_name(tmp_path, capsys):
+    cfg = thermorl.make_config("Hopper-v5")
+    assert cfg.preset == "Hopper-v5" and cfg.total_timesteps == 1_000_000
+    for key, value in GENERAL_SET["ppo"].items():
+        assert getattr(cfg.ppo, key) == value, key
+    zoo = thermorl.make_config("Hopper-v5", preset="zoo/Hopper-v5")
+    assert zoo.ppo.num_envs == 1 and zoo.ppo.gamma == 0.999 and zoo.total_timesteps == 1_000_000
+    with pytest.raises(ConfigError, match="preset 'zoo/Hopper-v5' is for algo ppo"):
+        thermorl.make_config("Hopper-v5", algo="sac", preset="zoo/Hopper-v5")
+    pytest.importorskip("mujoco")
+    assert cli.main(["train", "Hopper-v5", "--total-timesteps", "256", "--ppo.num_steps", "64",
+                     "--run-dir", str(tmp_path / "run"), "--eval.episodes", "1",
+                     "--log.progress", "off"]) == 0
+    line = next(ln for ln in capsys.readouterr().err.splitlines() if "preset" in ln)
+    assert line.startswith("thermorl: the general set at 1M steps, not the zoo's Hopper set "
+                           "(--preset zoo/Hopper-v5), which ended at 91, 766 and 1,001")

@@ -31,11 +31,13 @@ def test_every_row_builds(name, setting):
     agent.close()
 
 
-@pytest.mark.parametrize("name", ["halfcheetah-ppo", "hopper-ppo"])
-def test_zoo_rows_are_the_mujoco_presets(name):
+@pytest.mark.parametrize("name,preset", [("halfcheetah-ppo", "auto"),
+                                         ("hopper-ppo", "zoo/Hopper-v5")])  # by name only
+def test_zoo_rows_are_the_mujoco_presets(name, preset):
     row = suite.ROWS[name]
     zoo = suite.thermorl_config(row, name, "zoo", 1_000_000, seed=1)
-    preset = thermorl.make_config(row["env_id"], seed=1, **{"log.progress": "off"})
+    preset = thermorl.make_config(row["env_id"], seed=1, preset=preset,
+                                  **{"log.progress": "off"})
     assert zoo.ppo == preset.ppo and zoo.policy == preset.policy
     assert zoo.entropy.noise == preset.entropy.noise
 
