@@ -16,7 +16,8 @@ from typing import Any
 # step, Adam at SAC's learning rate) from 1.0 toward the target, kept >= the target (min).
 ALGO_DEFAULTS: dict[str, dict[str, Any]] = {
     # beta 0.5 matches white noise on Pendulum-v1 and the duel and beats it on Momentum-v0
-    # (docs/entropy.md, "The default beta"); SAC's stays white, not yet measured
+    # (docs/entropy.md, "The default beta"); SAC's stays white: pink was behind it on
+    # HalfCheetah-v5 and Hopper-v5 (benchmarks/sac_noise.py, a first look at 40k steps)
     "ppo": {"entropy": {"noise": {"beta": 0.5}}},
     "sac": {
         "policy": {"hidden_sizes": [256, 256], "activation": "relu", "squash": True,
