@@ -67,12 +67,9 @@ def summarize(out: Path, envs: list[str], betas: list[float], seeds: list[int]) 
         reached = [max((st for st, _ in c), default=0) for c in curves.values()]
         common = min(reached) if reached else 0
         for b in betas:
-            at = []
-            for s in seeds:
-                c = [r for st, r in curves[(b, s)] if st <= common]
-                at.append(c[-1] if c else None)
-            auc = [statistics.fmean(r for st, r in curves[(b, s)] if st <= common)
-                   if any(st <= common for st, _ in curves[(b, s)]) else None for s in seeds]
+            upto = [[r for st, r in curves[(b, s)] if st <= common] for s in seeds]
+            at = [c[-1] if c else None for c in upto]
+            auc = [statistics.fmean(c) if c else None for c in upto]
             ok = [x for x in at if x is not None]
             table["rows"].append({
                 "env": env, "beta": b, "step": common, "per_seed": at,

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import FAST, FAST_DOTTED
+from spaces_envs import _leaves
 
 import thermorl
 from thermorl.learners import FusedPPOLearner
@@ -93,25 +94,11 @@ def test_ppo_trains_on_cuda_and_its_checkpoint_acts_the_same_on_cpu(case, tmp_pa
     cpu.close()
 
 
-def _leaves(action):
-    if isinstance(action, dict):
-        return [v for k in sorted(action) for v in _leaves(action[k])]
-    if isinstance(action, tuple):
-        return [v for a in action for v in _leaves(a)]
-    return [action]
-
-
 def test_fused_learner_equals_autograd_on_device():
-    from test_fused import check_minibatch
+    from test_fused import check_minibatch, rollout
 
-    cfg = thermorl.make_config("Pendulum-v1", **{**FAST_DOTTED, "preset": "none", "seed": 3,
-                                                 "ppo.ent_coef": 0.05, "ppo.num_steps": 32,
-                                                 "policy.hidden_sizes": [32, 32],
-                                                 "policy.log_std_init": -0.5, "device": DEVICE})
-    algo = thermorl.PPO("Pendulum-v1", cfg)
+    algo = rollout("Pendulum-v1", **{"policy.log_std_init": -0.5, "device": DEVICE})
     assert isinstance(algo.learner, FusedPPOLearner)
-    algo.collector.reset(seed=0)
-    algo._collect()
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         flat = algo.learner.net.flat.param
@@ -123,15 +110,9 @@ def test_fused_learner_equals_autograd_on_device():
 
 
 def test_fused_and_autograd_training_end_alike_on_device():
-    ends = []
-    for fused in (True, False):
-        cfg = thermorl.make_config("CartPole-v1", **{**FAST_DOTTED, "preset": "none", "seed": 1,
-                                                     "total_timesteps": 512, "device": DEVICE,
-                                                     "ppo.fused": fused, "eval.episodes": 1})
-        algo = thermorl.PPO("CartPole-v1", cfg)
-        algo.learn()
-        ends.append(torch.cat([p.detach().reshape(-1).cpu() for p in algo.policy.parameters()]))
-        algo.close()
+    from test_fused import fused_and_autograd_ends
+
+    ends = fused_and_autograd_ends(device=DEVICE)
     torch.testing.assert_close(ends[0], ends[1], rtol=1e-3, atol=1e-4)
 
 

@@ -85,17 +85,25 @@ def test_fused_forward_equals_the_modules(env_id, extra):
         torch.testing.assert_close(fwd.dist.entropy()[h], ent)
 
 
-def test_fused_training_matches_autograd_training():
-    """A few updates either way end at nearly the same policy (float rounding only)."""
+def fused_and_autograd_ends(**extra):
+    """The flat parameters after 512 CartPole steps through the fused learner, then autograd."""
     ends = []
     for fused in (True, False):
         cfg = thermorl.make_config("CartPole-v1", **{**FAST_DOTTED, "preset": "none",
                                                      "seed": 1, "total_timesteps": 512,
-                                                     "ppo.fused": fused, "eval.episodes": 1})
+                                                     "ppo.fused": fused, "eval.episodes": 1,
+                                                     **extra})
         algo = thermorl.PPO("CartPole-v1", cfg)
         assert isinstance(algo.learner, FusedPPOLearner) == fused
         algo.learn()
-        ends.append(torch.cat([p.detach().reshape(-1) for p in algo.policy.parameters()]))
+        ends.append(torch.cat([p.detach().reshape(-1).cpu() for p in algo.policy.parameters()]))
+        algo.close()
+    return ends
+
+
+def test_fused_training_matches_autograd_training():
+    """A few updates either way end at nearly the same policy (float rounding only)."""
+    ends = fused_and_autograd_ends()
     torch.testing.assert_close(ends[0], ends[1], rtol=1e-3, atol=1e-4)
 
 
