@@ -7,7 +7,8 @@ snapshots (`thermorl ladder`); all into one JSON, and the ladders into one plot.
         --json benchmarks/dogfight_selfplay.json --plot docs/img/dogfight_ladder.png
 
 Runs already in the JSON (same run directory) are kept, so groups can be added one at a time;
---plot draws every run in the JSON, one line per run, coloured by label.
+--plot draws every run in the JSON (or those with `--plot-labels`), one line per run, coloured
+by label.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def measure(run: Path, label: str, snapshots: int, duels: int) -> dict:
         lad = play_ladder(algo, run, snapshots, duels, seed=cfg["seed"] + 10_000)
     return {
         "run": str(run), "label": label, "seed": cfg["seed"], "selfplay": cfg["selfplay"],
-        "entropy_heads": cfg["entropy"]["heads"], "wall_s": summary["wall_time_s"],
+        "entropy_heads": cfg["entropy"]["heads"], "preset": cfg.get("preset"),
+        "ppo": {k: cfg["ppo"][k] for k in ("num_envs", "num_steps", "num_minibatches",
+                                          "learning_rate", "anneal_lr")},
+        "wall_s": summary["wall_time_s"],
         "final_eval_vs_scripted": summary["final_eval"]["outcome_counts"],
         "eval_vs_scripted_win": [[int(r["global_step"]), float(r["eval/vs_scripted/win"])]
                                  for r in rows if r.get("eval/vs_scripted/win", "") != ""],
@@ -53,12 +57,16 @@ def plot(runs: list[dict], out: Path) -> None:
     labels = sorted({r["label"] for r in runs})
     colours = dict(zip(labels, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     fig, ax = plt.subplots(figsize=(7.2, 4.0))
+    named: set[str] = set()  # one legend entry per label: a line per run would crowd it
     for r in runs:
         rows = [x for x in r["ladder"]["ratings"] if x["step"] is not None]
+        seeds = sorted(q["seed"] for q in runs if q["label"] == r["label"])
         ax.errorbar([x["step"] for x in rows], [x["elo"] for x in rows],
                     yerr=[x["error"] for x in rows], fmt="o-", ms=3, capsize=2, lw=1,
                     color=colours[r["label"]], alpha=0.85,
-                    label=f"{r['label']}, seed {r['seed']}")
+                    label=None if r["label"] in named else
+                    f"{r['label']} (seeds {', '.join(map(str, seeds))})")
+        named.add(r["label"])
     ax.axhline(1200, color="grey", ls="--", lw=1, label="scripted pilot (1200)")
     ax.set_xlabel("training step of the snapshot")
     ax.set_ylabel("Elo (round robin, fitted)")
@@ -80,6 +88,8 @@ def main() -> None:
     p.add_argument("--duels", type=int, default=40)
     p.add_argument("--json", type=Path, required=True)
     p.add_argument("--plot", type=Path)
+    p.add_argument("--plot-labels", nargs="+", metavar="LABEL",
+                   help="draw only the runs with these labels (default: every run)")
     a = p.parse_args()
     data = json.loads(a.json.read_text()) if a.json.exists() else {"runs": []}
     done = {r["run"] for r in data["runs"]}
@@ -92,7 +102,8 @@ def main() -> None:
         print(f"{run}: seed {r['seed']}, final {r['final_eval_vs_scripted']}, ladder "
               f"{[x['elo'] for x in r['ladder']['ratings']]}", flush=True)
     if a.plot:
-        plot(data["runs"], a.plot)
+        plot([r for r in data["runs"] if not a.plot_labels or r["label"] in a.plot_labels],
+             a.plot)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ def markdown() -> str:
               "Applied when `preset: auto` (the default) and the env id matches (a SAC preset "
               "is named `sac/<env id>` and applies with `algo: sac`); `preset: none` "
               "disables them. One named `zoo/<env id>` applies only by name (`--preset "
-              "zoo/Hopper-v5`).", ""]
+              "zoo/Hopper-v5`); one named `selfplay/<env id>` applies when "
+              "`selfplay.enabled` is true (and, named, turns it on).", ""]
     for env, preset in PRESETS.items():
         note = f" ({PRESET_NOTES[env]})" if env in PRESET_NOTES else ""
         lines.append(f"- `{env}`{note}: "

@@ -291,7 +291,7 @@ def resolve(*, file: str | Path | None = None, overrides: Mapping[str, Any] | No
     for layer in layers:  # first pass: learn env_id, algo and preset choice before a preset
         user = merge(user, layer)
     _check_sections(user)
-    name, preset = preset_for(user.preset, user.env_id, user.algo)
+    name, preset = preset_for(user.preset, user.env_id, user.algo, user.selfplay.enabled)
     cfg = merge(merge(Config(), ALGO_DEFAULTS[user.algo]), preset)
     for layer in layers:
         cfg = merge(cfg, layer)

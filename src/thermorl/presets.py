@@ -55,6 +55,30 @@ GENERAL_SET: dict[str, Any] = {
 }
 
 
+# thermorl's own: PPO with per-head entropy targets on the duel's hybrid action space. The
+# maneuver head is held at 0.3 of its maximum entropy, the (masked) fire head at half of
+# log(valid actions) so it keeps trying to shoot, the throttle at std 0.3.
+# Measured at 2M steps, duels won of 100: 71, 55, 67, 55, 61, 62, 54 (seeds 1-7; 6 and 7 are
+# in tests/learning/test_dogfight_learning.py). Every seed wins most duels by 600k steps;
+# 2M leaves room. docs/dogfight.md, "Training it", has the table and what mattered.
+_DOGFIGHT: dict[str, Any] = {
+    "total_timesteps": 2_000_000,
+    "ppo": {
+        "num_envs": 16, "num_steps": 128, "num_minibatches": 8, "update_epochs": 10,
+        "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95,
+    },
+    "entropy": {
+        "mode": "learned",
+        "heads": {"maneuver": {"target": {"fraction": 0.3}},
+                  "fire": {"target": {"fraction": 0.5}},
+                  "throttle": {"target": {"std": 0.3}}},
+        # white, as the win rates above were measured (beta 0.5 gives the same mean win
+        # rate over three seeds at 1M steps, 0.58 vs 0.57, with another seed the late one)
+        "noise": {"beta": 0.0},
+    },
+    "eval": {"episodes": 100},
+}
+
 PRESETS: dict[str, dict[str, Any]] = {
     # rl-baselines3-zoo's published PPO set for CartPole-v1 (lr and clip annealed linearly).
     "CartPole-v1": {
@@ -75,28 +99,17 @@ PRESETS: dict[str, dict[str, Any]] = {
             "ent_coef": 0.0,
         },
     },
-    # thermorl's own: PPO with per-head entropy targets on the duel's hybrid action space. The
-    # maneuver head is held at 0.3 of its maximum entropy, the (masked) fire head at half of
-    # log(valid actions) so it keeps trying to shoot, the throttle at std 0.3.
-    # Measured at 2M steps, duels won of 100: 71, 55, 67, 55, 61, 62, 54 (seeds 1-7; 6 and 7 are
-    # in tests/learning/test_dogfight_learning.py). Every seed wins most duels by 600k steps;
-    # 2M leaves room. docs/dogfight.md, "Training it", has the table and what mattered.
-    "thermorl/Dogfight-v0": {
-        "total_timesteps": 2_000_000,
-        "ppo": {
-            "num_envs": 16, "num_steps": 128, "num_minibatches": 8, "update_epochs": 10,
-            "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95,
-        },
-        "entropy": {
-            "mode": "learned",
-            "heads": {"maneuver": {"target": {"fraction": 0.3}},
-                      "fire": {"target": {"fraction": 0.5}},
-                      "throttle": {"target": {"std": 0.3}}},
-            # white, as the win rates above were measured (beta 0.5 gives the same mean win
-            # rate over three seeds at 1M steps, 0.58 vs 0.57, with another seed the late one)
-            "noise": {"beta": 0.0},
-        },
-        "eval": {"episodes": 100},
+    "thermorl/Dogfight-v0": _DOGFIGHT,
+    # Self-play on the duel (`preset: auto` picks it when selfplay.enabled): the preset above
+    # with twice the envs (a batch of 4,096 steps in 8 minibatches of 512) and the learning
+    # rate annealed to 0. Trained by self-play alone, duels won of 100 against the scripted
+    # pilot at 2M steps: 69, 51, 63, 62, 61 (seeds 1-5), 56 and 70 (6 and 7, in
+    # tests/learning/test_dogfight_learning.py); with 16 envs seeds 1-3 won 46, 66 and 28.
+    # docs/dogfight.md, "Self-play", has the table and what mattered.
+    "selfplay/thermorl/Dogfight-v0": {
+        **_DOGFIGHT,
+        "ppo": {**_DOGFIGHT["ppo"], "num_envs": 32, "anneal_lr": True},
+        "selfplay": {"enabled": True},
     },
     # thermorl's own momentum task: the head's std follows a schedule 0.6 -> 0.3 (held by the
     # actuator, starting at 0.6) and the noise is pink, which finds the goal where white noise
@@ -164,21 +177,29 @@ PRESETS: dict[str, dict[str, Any]] = {
 # Said with the preset when a run uses it, and in docs/configuration.md: why a preset is not the
 # obvious set.
 PRESET_NOTES: dict[str, str] = {
+    "selfplay/thermorl/Dogfight-v0": "self-play, so the duel's preset with 32 envs instead of 16 "
+                                     "and the learning rate annealed, which won 51-70 of 100 "
+                                     "duels against the scripted pilot over 7 seeds where 16 "
+                                     "envs won 28-66 over 3 (docs/dogfight.md, Self-play)",
     "Hopper-v5": "the general set at 1M steps, not the zoo's Hopper set (--preset zoo/Hopper-v5), "
                  "which ended at 91, 766 and 1,001 over 3 seeds of 1M steps on Hopper-v5 where "
                  "general reached 2,812 to 3,543 (benchmarks/README.md, suite.py)",
 }
 
 
-def preset_for(name: str, env_id: str, algo: str = "ppo") -> tuple[str | None, dict[str, Any]]:
+def preset_for(name: str, env_id: str, algo: str = "ppo", selfplay: bool = False
+               ) -> tuple[str | None, dict[str, Any]]:
     """The preset `name` selects for `env_id` and `algo`: (its name or None, its overrides).
-    Under `auto`, a PPO run on an env without a preset of its own gets `general`."""
+    Under `auto`, a self-play run takes `selfplay/<env id>` where there is one, and a PPO run
+    on an env without a preset of its own gets `general`."""
     from .errors import ConfigError
 
     if name == "none":
         return None, {}
     if name == "auto":
         key = env_id.split(":")[-1]
+        if selfplay and algo == "ppo" and f"selfplay/{key}" in PRESETS:
+            return f"selfplay/{key}", PRESETS[f"selfplay/{key}"]
         key = key if algo == "ppo" else f"{algo}/{key}"
         if key in PRESETS:
             return key, PRESETS[key]

@@ -49,7 +49,7 @@ def test_the_dogfight_example_runs_as_written(tmp_path, capsys):
     assert len(list((tmp_path / "runs/sp/snapshots").iterdir())) == 4
     # the ladder: the 4 snapshots by step, then the scripted pilot at 1200
     rows = re.findall(r"^(snapshot-\d+|scripted)\s", outs[2], flags=re.MULTILINE)
-    assert rows == ["snapshot-2048", "snapshot-4096", "snapshot-6144", "snapshot-8192",
+    assert rows == ["snapshot-4096", "snapshot-8192", "snapshot-12288", "snapshot-16384",
                     "scripted"], outs[2]
     assert re.search(r"^scripted\s+1200\.0\s+0\.0$", outs[2], flags=re.MULTILINE), outs[2]
     assert "snapshots rise monotonically:" in outs[2]

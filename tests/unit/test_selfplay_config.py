@@ -16,6 +16,27 @@ def test_off_by_default_and_settable():
     assert cfg.selfplay.scripted_weight == 0.5
 
 
+def test_a_self_play_run_on_the_duel_takes_the_self_play_preset():
+    single, _ = resolve(overrides={"env_id": "thermorl/Dogfight-v0"})
+    cfg, name = resolve(overrides={"env_id": "thermorl/Dogfight-v0", "selfplay.enabled": "true"})
+    assert name == cfg.preset == "selfplay/thermorl/Dogfight-v0"
+    assert (cfg.ppo.num_envs, cfg.ppo.anneal_lr) == (32, True)
+    assert (single.ppo.num_envs, single.ppo.anneal_lr) == (16, False)
+    # the rest is the single-agent preset: the same heads' targets, steps and budget
+    assert cfg.entropy == single.entropy and cfg.total_timesteps == single.total_timesteps
+    assert cfg.ppo.num_steps == single.ppo.num_steps
+    # flags still win, `preset: none` drops it, and naming it turns self-play on
+    cfg, _ = resolve(overrides={"env_id": "thermorl/Dogfight-v0", "selfplay.enabled": "true",
+                                "ppo.num_envs": "8"})
+    assert cfg.ppo.num_envs == 8
+    cfg, _ = resolve(overrides={"env_id": "thermorl/Dogfight-v0", "selfplay.enabled": "true",
+                                "preset": "none"})
+    assert cfg.preset == "none" and cfg.ppo.num_envs == Config().ppo.num_envs
+    cfg, _ = resolve(overrides={"env_id": "thermorl/Dogfight-v0",
+                                "preset": "selfplay/thermorl/Dogfight-v0"})
+    assert cfg.selfplay.enabled and cfg.ppo.num_envs == 32
+
+
 @pytest.mark.parametrize("key,value,pattern", [
     ("selfplay.save_steps", "0", r"selfplay.save_steps: expected an integer >= 1"),
     ("selfplay.swap_steps", "-5", r"selfplay.swap_steps: expected an integer >= 1"),
