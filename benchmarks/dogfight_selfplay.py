@@ -60,13 +60,14 @@ def plot(runs: list[dict], out: Path) -> None:
     named: set[str] = set()  # one legend entry per label: a line per run would crowd it
     for r in runs:
         rows = [x for x in r["ladder"]["ratings"] if x["step"] is not None]
-        seeds = sorted(q["seed"] for q in runs if q["label"] == r["label"])
+        label = None
+        if r["label"] not in named:
+            named.add(r["label"])
+            seeds = sorted(q["seed"] for q in runs if q["label"] == r["label"])
+            label = f"{r['label']} (seeds {', '.join(map(str, seeds))})"
         ax.errorbar([x["step"] for x in rows], [x["elo"] for x in rows],
                     yerr=[x["error"] for x in rows], fmt="o-", ms=3, capsize=2, lw=1,
-                    color=colours[r["label"]], alpha=0.85,
-                    label=None if r["label"] in named else
-                    f"{r['label']} (seeds {', '.join(map(str, seeds))})")
-        named.add(r["label"])
+                    color=colours[r["label"]], alpha=0.85, label=label)
     ax.axhline(1200, color="grey", ls="--", lw=1, label="scripted pilot (1200)")
     ax.set_xlabel("training step of the snapshot")
     ax.set_ylabel("Elo (round robin, fitted)")

@@ -198,8 +198,9 @@ def preset_for(name: str, env_id: str, algo: str = "ppo", selfplay: bool = False
         return None, {}
     if name == "auto":
         key = env_id.split(":")[-1]
-        if selfplay and algo == "ppo" and f"selfplay/{key}" in PRESETS:
-            return f"selfplay/{key}", PRESETS[f"selfplay/{key}"]
+        own = f"selfplay/{key}"
+        if selfplay and algo == "ppo" and own in PRESETS:
+            return own, PRESETS[own]
         key = key if algo == "ppo" else f"{algo}/{key}"
         if key in PRESETS:
             return key, PRESETS[key]
