@@ -7,8 +7,10 @@ a Gaussian's clip to the box or tanh squash onto it). The critic is left out.
 
 Inputs and outputs, all with a leading batch axis `N` of any size:
 
-- `obs`: the env's observation, float32 `[N, *shape]`; for a Dict observation one input per entry,
-  `obs/<key>` (a Discrete entry as int64 `[N]`), its `action_mask` entry excepted;
+- `obs`: the env's observation, float32 `[N, *shape]` (Discrete: int64 `[N]`; MultiDiscrete and
+  MultiBinary: int64 `[N, *shape]`); for a Dict or Tuple observation one input per entry,
+  `obs/<key>` (nested: `obs/<key>/<position>`), typed alike, a Dict's `action_mask` entry
+  excepted; the metadata's `obs_dtypes` gives each input's type;
 - `action_mask` (a single-head space) or `action_mask/<head>`: bool `[N, n]`, True where an action
   is valid, for each head the env masks (a MultiDiscrete head's dimensions side by side);
 - `state_in` (recurrent policies): float32 `[N, S]`, zeros where an episode starts;
@@ -27,7 +29,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -36,7 +38,7 @@ from torch import Tensor, nn
 
 from .distributions.categorical import MASKED_LOGIT
 from .envs import make_vector_env
-from .envs.spaces import ACTION_MASK_KEY, SINGLE_HEAD, HeadSpec
+from .envs.spaces import ACTION_MASK_KEY, SEP, SINGLE_HEAD, HeadSpec
 from .errors import ThermorlError
 
 OPSET = 18
@@ -59,7 +61,7 @@ class Signature:
     """Names, in order, of the graph's inputs and outputs, and what the graph needs to know
     about each."""
 
-    obs: list[tuple[str, str | None]]  # (input name, Dict key or None for a Box observation)
+    obs: list[tuple[str, str | None]]  # (input name, entry name; None: a plain observation)
     masks: list[tuple[str, str]]  # (input name, head)
     heads: list[tuple[str, str]]  # (output name, head)
     state_size: int  # 0: not recurrent
@@ -120,7 +122,7 @@ class DeterministicActor(nn.Module):
         # the MLP body before the heads (and the core): SAC's actor calls it `body`
         self.body = self.net.body if hasattr(self.net, "body") else self.net.actor_body
         self.recurrent = sig.state_size > 0
-        self.obs_space = algo.obs_space
+        self.obs_spaces = [leaf.space for leaf in algo.obs_layout.leaves]
         self.specs: dict[str, HeadSpec] = dict(algo.heads)
         norm = algo.obs_norm
         if norm is not None:  # in float64, as the normalizer computes, so results match exactly
@@ -135,18 +137,22 @@ class DeterministicActor(nn.Module):
                 self.register_buffer(f"high_{i}", torch.from_numpy(spec.high.copy()))
 
     def _flat_obs(self, xs: Sequence[Tensor]) -> Tensor:
-        if self.sig.obs[0][1] is None:
-            x = xs[0].to(torch.float32)
-            return x.reshape(x.shape[0], -1)
+        """`ObsLayout.flatten` (envs/spaces.py), in torch."""
         parts = []
-        for x, (_, key) in zip(xs, self.sig.obs):
-            s = self.obs_space.spaces[key]
+        for x, s in zip(xs, self.obs_spaces):
+            n = x.shape[0]
             if isinstance(s, gym.spaces.Discrete):
-                idx = x.to(torch.int64).reshape(-1, 1) - int(s.start)
+                idx = x.to(torch.int64).reshape(n, 1) - int(s.start)
                 parts.append((idx == torch.arange(int(s.n))).to(torch.float32))
+            elif isinstance(s, gym.spaces.MultiDiscrete):
+                idx = x.to(torch.int64).reshape(n, -1)
+                starts = np.asarray(s.start).reshape(-1)
+                parts.extend((idx[:, i:i + 1] - int(starts[i]) == torch.arange(int(k)))
+                             .to(torch.float32)
+                             for i, k in enumerate(np.asarray(s.nvec).reshape(-1)))
             else:
-                parts.append(x.to(torch.float32).reshape(x.shape[0], -1))
-        return torch.cat(parts, 1)
+                parts.append(x.to(torch.float32).reshape(n, -1))
+        return parts[0] if len(parts) == 1 else torch.cat(parts, 1)
 
     def forward(self, *xs: Tensor) -> tuple[Tensor, ...]:
         n_obs, n_mask = len(self.sig.obs), len(self.sig.masks)
@@ -191,12 +197,13 @@ class DeterministicActor(nn.Module):
 def example_inputs(algo: Any, sig: Signature, n: int = 2) -> tuple[Tensor, ...]:
     """Zeros of the right dtype and shape (all actions valid) for tracing."""
     xs: list[Tensor] = []
-    for _, key in sig.obs:
-        s = algo.obs_space if key is None else algo.obs_space.spaces[key]
-        if isinstance(s, gym.spaces.Discrete):
-            xs.append(torch.full((n,), int(s.start), dtype=torch.int64))
-        else:
+    for leaf in algo.obs_layout.leaves:
+        s = leaf.space
+        if isinstance(s, gym.spaces.Box):
             xs.append(torch.zeros((n,) + tuple(s.shape), dtype=torch.float32))
+        else:  # the lowest value of each integer entry
+            low = np.asarray(getattr(s, "start", 0), np.int64)
+            xs.append(torch.from_numpy(np.broadcast_to(low, (n,) + tuple(s.shape)).copy()))
     for _, head in sig.masks:
         xs.append(torch.ones(n, algo.heads[head].n_logits, dtype=torch.bool))
     if sig.state_size:
@@ -216,6 +223,8 @@ def describe(algo: Any, sig: Signature) -> dict[str, Any]:
             heads[out]["squash"] = spec.squash
     return {"env_id": algo.config.env_id, "algo": algo.algo_name, "opset": OPSET,
             "inputs": sig.inputs, "outputs": sig.outputs, "heads": heads,
+            "obs_dtypes": {name: "float32" if isinstance(leaf.space, gym.spaces.Box) else "int64"
+                           for (name, _), leaf in zip(sig.obs, algo.obs_layout.leaves)},
             "masks": {name: head for name, head in sig.masks}, "state_size": sig.state_size,
             "obs_normalized": algo.obs_norm is not None}
 
@@ -282,12 +291,16 @@ def _feeds(meta: dict[str, Any], obs: Any, masks: dict[str, np.ndarray], n: int,
            state: np.ndarray | None) -> dict[str, np.ndarray]:
     """The graph's inputs from a batch of `n` env observations, masks by head and a state."""
     out: dict[str, np.ndarray] = {}
+    dtypes = meta.get("obs_dtypes", {})
     for name in meta["inputs"]:
-        if name == "obs":
-            out[name] = np.asarray(obs, np.float32)
-        elif name.startswith("obs/"):
-            x = np.asarray(obs[name[4:]])
-            out[name] = x.astype(np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32)
+        if name == "obs" or name.startswith("obs/"):
+            x = obs
+            for part in name.split(SEP)[1:]:  # a Tuple's positions are numbers in the name
+                x = x[part] if isinstance(x, Mapping) else x[int(part)]
+            x = np.asarray(x)
+            # a model exported before `obs_dtypes`: integer Dict entries were int64
+            old = "int64" if name != "obs" and np.issubdtype(x.dtype, np.integer) else "float32"
+            out[name] = x.astype(dtypes.get(name, old))
         elif name == "state_in":
             out[name] = np.asarray(state, np.float32)
         else:

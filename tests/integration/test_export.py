@@ -45,6 +45,8 @@ CASES = {
                       {"policy.parameterized": {"kind": {0: "jump", 1: "run"}},
                        "policy.squash": True}),
     "recurrent": ("CartPole-v1", {"ppo.recurrent": "lstm", "ppo.norm_obs": True}),
+    "discrete-obs": ("FrozenLake-v1", {"ppo.norm_obs": True}),
+    "tuple-obs": ("Blackjack-v1", {"ppo.norm_obs": True}),
 }
 
 

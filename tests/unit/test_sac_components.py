@@ -177,3 +177,15 @@ def test_ctrl_c_ends_a_round_early():
     algo._stop = signal.SIGINT  # as the first Ctrl-C's handler sets it
     algo._train_step(1000)
     assert algo.global_step == 1 and algo.updates == 1
+
+
+def test_a_buffer_larger_than_memory_is_a_config_error_naming_what_fits(monkeypatch):
+    from thermorl.buffers import replay
+
+    # a row: obs and next obs 2 x 4 x 10, action 8 (categorical) + 4 x 2 (gaussian), 8
+    assert replay.row_bytes(10, HEADS) == 80 + 16 + 8
+    monkeypatch.setattr(replay, "memory_of", lambda device: 104 * 1000)
+    ReplayBuffer(1000, 10, HEADS, torch.device("cpu"))  # exactly fits
+    with pytest.raises(ConfigError, match=r"sac.buffer_size 1,001 transitions of 104 bytes .*"
+                                          r"accepted: sac.buffer_size up to 1,000"):
+        ReplayBuffer(1001, 10, HEADS, torch.device("cpu"))

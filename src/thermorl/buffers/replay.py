@@ -10,6 +10,7 @@ a head; transitions before that had every action valid.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ import torch
 from torch import Tensor
 
 from ..envs.spaces import HeadSpec
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,45 @@ class ReplayBatch:
     next_action_masks: dict[str, Tensor]
 
 
+def row_bytes(obs_dim: int, heads: Mapping[str, HeadSpec]) -> int:
+    """Bytes of one stored transition: obs and next obs, actions, reward and terminal flag
+    (masks, which only masked envs store, left out)."""
+    action = sum(8 * (1 if s.kind == "categorical" else len(s.nvec)) if s.discrete else 4 * s.dim
+                 for s in heads.values())
+    return 4 * 2 * obs_dim + action + 8
+
+
+def memory_of(device: torch.device) -> int | None:
+    """The device's total memory in bytes (None where it cannot be told)."""
+    try:
+        if device.type == "cuda":
+            return int(torch.cuda.get_device_properties(device).total_memory)
+        if device.type == "cpu":
+            return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        pass
+    return None
+
+
+def check_fits(capacity: int, obs_dim: int, heads: Mapping[str, HeadSpec],
+               device: torch.device) -> None:
+    """A buffer that could never fill without running out of memory is a config error now,
+    not an allocation failure (or the OS's OOM killer) hours into a run."""
+    row, total = row_bytes(obs_dim, heads), memory_of(device)
+    if total is None or capacity * row <= total:
+        return
+    raise ConfigError(
+        f"sac.buffer_size {capacity:,} transitions of {row:,} bytes each ({obs_dim:,} "
+        f"observation floats, stored twice: obs and next obs) need {capacity * row / 1e9:.1f} "
+        f"GB, more than the {total / 1e9:.1f} GB of memory {device.type} has; accepted: "
+        f"sac.buffer_size up to {total // row:,} (less leaves room for the rest)")
+
+
 class ReplayBuffer:
     def __init__(self, capacity: int, obs_dim: int, heads: Mapping[str, HeadSpec],
                  device: torch.device):
         self.capacity, self.heads, self.device = capacity, dict(heads), device
+        check_fits(capacity, obs_dim, heads, device)
 
         # Uninitialized: only rows below `size` are ever read, and memory the OS has not
         # handed out yet costs nothing, so a 1M-row buffer's footprint grows as it fills.

@@ -144,52 +144,109 @@ def head_specs(space: gym.Space, squash: bool = False) -> dict[str, HeadSpec]:
     return ActionLayout(space, squash).heads
 
 
+@dataclass(frozen=True)
+class ObsLeaf:
+    """One entry of a composite observation: `path` the keys (Dict) and positions (Tuple) from
+    the top, `name` the path joined with `/` (None for a plain observation), `dim` its width
+    once encoded."""
+
+    name: str | None
+    path: tuple[Any, ...]
+    space: gym.Space
+    dim: int
+
+
+_LEAF_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete,
+                gym.spaces.MultiBinary)
+_ACCEPTED = ("Box, Discrete, MultiDiscrete, MultiBinary, or a Dict / Tuple of them (nested, a "
+             f"top-level Dict optionally with '{ACTION_MASK_KEY}')")
+
+
+def _leaf_dim(space: gym.Space) -> int:
+    if isinstance(space, gym.spaces.Discrete):
+        return int(space.n)
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return int(np.sum(space.nvec))
+    return int(np.prod(space.shape))
+
+
+def encode_leaf(space: gym.Space, x: Any) -> np.ndarray:
+    """A batch of one entry as float32 [N, dim]: a Discrete value one-hot, a MultiDiscrete one
+    one-hot per dimension side by side, Box and MultiBinary values as they are."""
+    x = np.asarray(x)
+    if isinstance(space, gym.spaces.Discrete):
+        return np.eye(int(space.n), dtype=np.float32)[x.astype(np.int64).reshape(-1)
+                                                      - int(space.start)]
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        n = x.shape[0]
+        idx = x.astype(np.int64).reshape(n, -1) - np.asarray(space.start).reshape(-1)
+        return np.concatenate([np.eye(int(k), dtype=np.float32)[idx[:, i]]
+                               for i, k in enumerate(np.asarray(space.nvec).reshape(-1))], 1)
+    return x.astype(np.float32).reshape(x.shape[0], -1)
+
+
 class ObsLayout:
-    """Observations as one flat float vector per env. A `Dict` observation may carry an
-    `action_mask` entry (taken out here, read as masks); its other entries (Box or Discrete,
-    one-hot) are concatenated in key order."""
+    """Observations as one flat float vector per env. Composite observations (Dict, Tuple,
+    nested) are walked in order (a Dict's keys as gymnasium sorts them) and their entries
+    encoded side by side (`encode_leaf`: Discrete one-hot, as SB3 and CleanRL do, since an index
+    is not a magnitude). A top-level Dict may carry an `action_mask` entry, taken out here and
+    read as masks."""
 
     def __init__(self, space: gym.Space):
         self.space = space
-        if isinstance(space, gym.spaces.Box):
-            self.keys: list[str] | None = None
-            self.dim = int(np.prod(space.shape))
+        self.leaves: list[ObsLeaf] = []
+        if isinstance(space, (gym.spaces.Dict, gym.spaces.Tuple)):
+            self._walk(space, ())
+            if not self.leaves:
+                raise EnvError(f"observation space {space} has no entries besides "
+                               f"'{ACTION_MASK_KEY}'; accepted: {_ACCEPTED}")
+        elif isinstance(space, _LEAF_SPACES):
+            self.leaves.append(ObsLeaf(None, (), space, _leaf_dim(space)))
+        else:
+            raise EnvError(f"observation space {space} is not supported; accepted: {_ACCEPTED}")
+        self.dim = sum(leaf.dim for leaf in self.leaves)
+        # a plain Box needs no walking: flatten is a reshape (the common, fast case)
+        self.plain_box = isinstance(space, gym.spaces.Box)
+
+    def _walk(self, space: gym.Space, path: tuple[Any, ...]) -> None:
+        if isinstance(space, gym.spaces.Dict):
+            items: list[tuple[Any, gym.Space]] = [
+                (k, s) for k, s in space.spaces.items() if path or k != ACTION_MASK_KEY]
+        elif isinstance(space, gym.spaces.Tuple):
+            items = list(enumerate(space.spaces))
+        else:
+            if not isinstance(space, _LEAF_SPACES):
+                where = SEP.join(map(str, path))
+                raise EnvError(f"observation entry {where!r}: {space} is not supported; "
+                               f"accepted: {_ACCEPTED}")
+            self.leaves.append(ObsLeaf(SEP.join(map(str, path)), path, space, _leaf_dim(space)))
             return
-        if not isinstance(space, gym.spaces.Dict):
-            raise EnvError(f"observation space {space} is not supported; accepted: Box, or a "
-                           f"Dict of Box / Discrete entries (optionally with '{ACTION_MASK_KEY}')")
-        self.keys = [k for k in space.spaces if k != ACTION_MASK_KEY]
-        self.dim = 0
-        for k in self.keys:
-            s = space.spaces[k]
-            if isinstance(s, gym.spaces.Box):
-                self.dim += int(np.prod(s.shape))
-            elif isinstance(s, gym.spaces.Discrete):
-                self.dim += int(s.n)
-            else:
-                raise EnvError(f"observation entry {k!r}: {s} is not supported; accepted: Box, "
-                               f"Discrete")
+        for k, s in items:
+            self._walk(s, path + (k,))
+
+    @property
+    def keys(self) -> list[str] | None:
+        """The entries' names, in order (None for a plain observation)."""
+        return None if self.leaves[0].name is None else [leaf.name for leaf in self.leaves]
+
+    @staticmethod
+    def pick(obs: Any, path: tuple[Any, ...]) -> Any:
+        for k in path:
+            obs = obs[k]
+        return obs
 
     def flatten(self, obs: Any) -> np.ndarray:
         """Batched env observation -> float32 [N, dim]."""
-        if self.keys is None:
+        if self.plain_box:
             obs = np.asarray(obs, np.float32)
             return obs.reshape(obs.shape[0], -1)
-        parts = []
-        for k in self.keys:
-            s, x = self.space.spaces[k], np.asarray(obs[k])
-            if isinstance(s, gym.spaces.Discrete):
-                parts.append(np.eye(s.n, dtype=np.float32)[x.astype(np.int64) - s.start])
-            else:
-                parts.append(x.astype(np.float32).reshape(x.shape[0], -1))
-        return np.concatenate(parts, axis=1)
+        parts = [encode_leaf(leaf.space, self.pick(obs, leaf.path)) for leaf in self.leaves]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def single(self, obs: Any) -> bool:
         """Is `obs` one observation rather than a batch?"""
-        if self.keys is None:
-            return np.asarray(obs).shape == self.space.shape
-        k = self.keys[0]
-        return np.asarray(obs[k]).shape == self.space.spaces[k].shape
+        leaf = self.leaves[0]
+        return np.asarray(self.pick(obs, leaf.path)).shape == leaf.space.shape
 
     def batch(self, obs: Any) -> Any:
         """One observation as a batch of one (a composite mask entry, a dict by head, too)."""
@@ -199,12 +256,12 @@ class ObsLayout:
         """How many observations a batch holds. Read from an entry that is not the action mask:
         a composite mask is a dict by head (its length is the number of heads), and gymnasium
         sorts a Dict's keys, so `action_mask` often comes first."""
-        if self.keys is None:
-            return len(obs)
-        return len(obs[self.keys[0]])
+        return len(np.asarray(self.pick(obs, self.leaves[0].path)))
 
 
 def _batch_of_one(x: Any) -> Any:
     if isinstance(x, Mapping):
         return {k: _batch_of_one(v) for k, v in x.items()}
+    if isinstance(x, tuple):
+        return tuple(_batch_of_one(v) for v in x)
     return np.asarray(x)[None]

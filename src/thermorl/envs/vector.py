@@ -117,6 +117,14 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
         raise EnvError(f"env {source!r} could not be made: {e}") from None
     except TypeError as e:
         raise EnvError(f"env {source!r} rejected env_kwargs {kwargs}: {e}") from None
+    except ImportError as e:  # the env's module needs a package this machine lacks
+        raise EnvError(f"env {source!r} could not be made: {_missing(e)}") from None
+
+
+def _missing(e: ImportError) -> str:
+    name = (e.name or "").partition(".")[0]
+    return (f"it needs the package {name!r}, which is not installed ({e}); install it "
+            f"(pip install {name}) or pick another env" if name else f"an import failed ({e})")
 
 
 class _Worker:
@@ -157,6 +165,8 @@ def make_render_env(source: EnvSource, env_kwargs: dict[str, Any] | None = None)
                            f"-e \".[video]\")") from None
         except (gym.error.Error, TypeError) as e:
             raise EnvError(f"env {source!r} could not be made to render: {e}") from None
+        except ImportError as e:
+            raise EnvError(f"env {source!r} could not be made to render: {_missing(e)}") from None
     if env.render_mode != "rgb_array":
         modes = env.metadata.get("render_modes", [])
         env.close()

@@ -1,0 +1,19 @@
+"""docs/observation_spaces.md's example runs as written and does what the doc says."""
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "observation_spaces.md").read_text()
+
+
+def test_frozenlake_example_reaches_the_goal(run_cli, tmp_path, monkeypatch):
+    (cmd,) = re.findall(r"```bash\n(.*?)```", DOC, flags=re.S)
+    argv = shlex.split(cmd.replace("\\\n", " "))
+    assert argv[:2] == ["thermorl", "train"]
+    monkeypatch.chdir(tmp_path)
+    res = run_cli(*argv[1:], "--log.progress", "off")
+    assert res.rc == 0, res.err
+    summary = json.loads((tmp_path / "runs" / "frozenlake" / "summary.json").read_text())
+    assert summary["final_eval"]["mean_return"] == 1.0
