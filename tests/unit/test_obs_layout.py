@@ -76,3 +76,4 @@ def test_unsupported_spaces_name_what_is_accepted(space, where):
     with pytest.raises(EnvError, match=where) as e:
         ObsLayout(space)
     assert "accepted: Box, Discrete, MultiDiscrete, MultiBinary, or a Dict / Tuple" in str(e.value)
+
