@@ -8,6 +8,7 @@ exits 1; Ctrl-C (SIGTERM) saves a checkpoint, prints the resume command and exit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import difflib
 import json
@@ -18,7 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import yaml
 
@@ -142,8 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--opponent", metavar="WHO", help="play duels in the env's two-agent version "
                    "(self-play envs: thermorl/Dogfight-v0, module:factory) against: scripted "
                    "(the env's scripted pilot), latest (the run's own weights) or another run "
-                   "DIR; prints wins, draws and losses. A network opponent acts as the pilot "
-                   "does (--deterministic or --stochastic)")
+                   "DIR; prints wins, draws and losses (with --video: records the duels, the "
+                   "seats alternating). A network opponent acts as the pilot does "
+                   "(--deterministic or --stochastic)")
     e.add_argument("--trust-env-module", action="store_true", help=TRUST_HELP)
     x = sub.add_parser("export", help="write a run's deterministic policy as an ONNX model",
                        allow_abbrev=False, description="Write the deterministic actor (observation "
@@ -425,9 +427,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ThermorlError(f"--episodes must be a positive integer, got {args.episodes}")
     if args.fps is not None and not args.fps > 0:
         raise ThermorlError(f"--fps must be a positive number, got {args.fps}")
-    if args.opponent is not None and args.video:
-        raise ThermorlError("--opponent and --video cannot be combined yet; record a duel with "
-                            "--video alone")
     ckpt, algo = _open_run(args)
     with algo:
         if args.video:
@@ -446,24 +445,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _opponent(pilot: Any, args: argparse.Namespace) -> Iterator[tuple[str | Any, str]]:
+    """`--opponent`: "scripted", "latest", or a run directory (or checkpoint) loaded for the
+    duels; yields (what play_duels / make_opponent take, its name for the report)."""
+    who = args.opponent
+    if who in ("scripted", "latest"):
+        yield who, who
+        return
+    if not Path(who).exists():
+        raise ThermorlError(f"--opponent {who!r}: accepted: scripted, latest, or a run "
+                            f"directory (or checkpoint file); no such path")
+    other_ckpt = checkpoint.find(who, args.checkpoint)
+    other = ALGOS[checkpoint.load(other_ckpt)["algo"]].load(
+        other_ckpt, device=pilot.config.device, trust_env_module=args.trust_env_module,
+        **{"log": {"progress": "off", "tensorboard": False}})
+    with other:
+        yield other, str(other_ckpt)
+
+
 def _eval_duels(pilot: Any, args: argparse.Namespace, ckpt: Path) -> int:
     from .selfplay.duels import play_duels
 
-    who = args.opponent
-    if who in ("scripted", "latest"):
-        res = play_duels(pilot, who, args.episodes, args.deterministic, _seed(args, pilot))
-    else:
-        if not Path(who).exists():
-            raise ThermorlError(f"--opponent {who!r}: accepted: scripted, latest, or a run "
-                                f"directory (or checkpoint file); no such path")
-        other_ckpt = checkpoint.find(who, args.checkpoint)
-        other = ALGOS[checkpoint.load(other_ckpt)["algo"]].load(
-            other_ckpt, device=pilot.config.device, trust_env_module=args.trust_env_module,
-            **{"log": {"progress": "off", "tensorboard": False}})
-        with other:
-            res = play_duels(pilot, other, args.episodes, args.deterministic,
-                             _seed(args, pilot))
-        who = str(other_ckpt)
+    with _opponent(pilot, args) as (opponent, who):
+        res = play_duels(pilot, opponent, args.episodes, args.deterministic, _seed(args, pilot))
     mode = "deterministic" if args.deterministic else "stochastic"
     if args.json:
         print(json.dumps({"opponent": who, **{k: res[k] for k in
@@ -519,15 +524,26 @@ def _seed(args: argparse.Namespace, algo: Any) -> int:
 def _eval_video(algo: Any, args: argparse.Namespace, ckpt: Path) -> int:
     from .video import record
 
-    rec = record(algo, args.video, args.episodes, args.deterministic, args.seed, args.fps)
+    vs, who = "", None
+    if args.opponent is None:
+        rec = record(algo, args.video, args.episodes, args.deterministic, args.seed, args.fps)
+    else:  # duels in the two-agent env, the seats alternating from one episode to the next
+        from .selfplay.duels import SeatEnv, make_opponent
+
+        with _opponent(algo, args) as (opponent, who):
+            seat = make_opponent(algo, opponent, args.deterministic, _seed(args, algo))
+            rec = record(algo, args.video, args.episodes, args.deterministic, args.seed,
+                         args.fps, env=lambda: SeatEnv(algo, seat, render_mode="rgb_array"))
+        vs = f" vs {who}"
     mode = "deterministic" if args.deterministic else "stochastic"
     if args.json:
-        print(json.dumps({k: rec[k] for k in ("path", "frames", "fps", "returns", "lengths",
-                                              "outcomes")}))
+        print(json.dumps({**({"opponent": who} if who else {}),
+                          **{k: rec[k] for k in ("path", "frames", "fps", "returns", "lengths",
+                                                 "outcomes")}}))
         return 0
     outcomes = f"; outcomes {', '.join(rec['outcomes'])}" if rec["outcomes"] else ""
     returns = ", ".join(f"{r:.2f}" for r in rec["returns"])
-    print(f"wrote {rec['path']}: {len(rec['returns'])} episode(s), {rec['frames']} frames at "
+    print(f"wrote {rec['path']}: {len(rec['returns'])} episode(s){vs}, {rec['frames']} frames at "
           f"{rec['fps']:g} fps; returns {returns}{outcomes} ({mode}, {ckpt})")
     return 0
 

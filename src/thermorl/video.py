@@ -11,10 +11,11 @@ memory as palette images, so it suits short clips.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -80,11 +81,14 @@ def _frame(env: Any) -> np.ndarray:
 
 
 def record(algo: Any, path: str | Path, episodes: int = 1, deterministic: bool = True,
-           seed: int | None = None, fps: float | None = None) -> dict[str, Any]:
+           seed: int | None = None, fps: float | None = None,
+           env: Callable[[], Any] | None = None) -> dict[str, Any]:
     """Play `episodes` episodes of `algo`'s policy (seeds `seed`, `seed + 1`, ...; by default
     the run's eval seed) and write their frames to `path` (.mp4 or .gif) at `fps` (default:
-    the env's `render_fps`). Returns each episode's return, length and outcome (for envs that
-    report one in `info["outcome"]`) and the number of frames written."""
+    the env's `render_fps`). `env` makes the env to play on (default: the run's env, made to
+    render RGB frames; a duel against an opponent passes its own). Returns each episode's
+    return, length and outcome (for envs that report one in `info["outcome"]`) and the number
+    of frames written."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ThermorlError(f"video file {str(path)!r}: the name must end in "
@@ -95,8 +99,10 @@ def record(algo: Any, path: str | Path, episodes: int = 1, deterministic: bool =
     if episodes < 1:
         raise ThermorlError(f"episodes must be a positive integer, got {episodes}")
     seed = algo.config.seed + 10_000 if seed is None else seed
+    if env is None:
+        env = functools.partial(make_render_env, algo.env_source, algo.config.env_kwargs)
     with _offscreen():
-        return _record(algo, path, episodes, deterministic, seed, fps)
+        return _record(algo, env(), path, episodes, deterministic, seed, fps)
 
 
 @contextlib.contextmanager
@@ -114,16 +120,15 @@ def _offscreen() -> Iterator[None]:
             os.environ.pop(key, None)
 
 
-def _record(algo: Any, path: Path, episodes: int, deterministic: bool, seed: int,
+def _record(algo: Any, env: Any, path: Path, episodes: int, deterministic: bool, seed: int,
             fps: float | None) -> dict[str, Any]:
-    env = make_render_env(algo.env_source, algo.config.env_kwargs)
     fps = fps or env.metadata.get("render_fps") or DEFAULT_FPS
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)  # ffmpeg picks the format by suffix
-    writer = (_Mp4 if path.suffix.lower() == ".mp4" else _Gif)(tmp, fps)
     out: dict[str, Any] = {"returns": [], "lengths": [], "outcomes": [], "frames": 0,
                            "fps": fps, "path": str(path)}
     stateful = algo._initial_state(1) is not None  # a recurrent policy hands back its state
     try:
+        writer = (_Mp4 if path.suffix.lower() == ".mp4" else _Gif)(tmp, fps)
         for ep in range(episodes):
             obs, info = env.reset(seed=seed + ep)
             writer.add(_frame(env))

@@ -57,5 +57,28 @@ def test_eval_opponent_on_a_users_game(run_cli, it, tmp_path):
     assert m and sum(map(int, m.groups())) == 6
     r = run_cli("eval", run, "--opponent", "scripted", "--trust-env-module")
     assert r.rc == 2 and "offers no scripted opponent" in r.err
-    r = run_cli("eval", run, "--opponent", "latest", "--video", tmp_path / "v.gif")
-    assert r.rc == 2 and "cannot be combined" in r.err
+    r = run_cli("eval", run, "--opponent", "latest", "--video", tmp_path / "v.gif",
+                "--trust-env-module")
+    assert r.rc == 2 and "not an RGB frame" in r.err and not (tmp_path / "v.gif").exists()
+
+
+@pytest.mark.parametrize("opponent", ["scripted", "latest"])
+def test_video_of_duels_records_the_duels_eval_counts(run_cli, dogfight_run, tmp_path,
+                                                      opponent):
+    """Episode k of the video is duel k of `--opponent` with the same seed: the same seat
+    (alternating), the same env seed, so (deterministic) the same outcome."""
+    pytest.importorskip("PIL")
+    r = run_cli("eval", dogfight_run, "--opponent", opponent, "--episodes", "2", "--json")
+    counts = json.loads(r.out)
+    out = tmp_path / "duel.gif"
+    r = run_cli("eval", dogfight_run, "--opponent", opponent, "--video", out, "--episodes", "2",
+                "--json")
+    assert r.rc == 0, r
+    rec = json.loads(r.out)
+    assert rec["opponent"] == opponent and rec["frames"] == sum(rec["lengths"]) + 2
+    assert {o: rec["outcomes"].count(o) for o in ("win", "draw", "loss")} == \
+        {o: counts[o] for o in ("win", "draw", "loss")}
+    from PIL import Image
+
+    with Image.open(out) as im:
+        assert im.n_frames == rec["frames"] and im.size == (400, 400)
