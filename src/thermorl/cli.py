@@ -331,6 +331,12 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                    f"tasks (docs/defaults.md); " if preset == GENERAL
                    else f"{PRESET_NOTES[preset]}; " if preset in PRESET_NOTES else "")
             _say(f"thermorl: {why}preset {preset}: {shown} (override any with --SECTION.FIELD)")
+        if algo.image is not None and cfg.policy.encoder == "auto":
+            im = algo.image
+            _say(f"thermorl: image observations ({im.height}x{im.width}, {im.channels} "
+                 f"channel(s)), so a convolutional encoder in front of the MLPs "
+                 f"(docs/observation_spaces.md; --policy.encoder mlp flattens the pixels "
+                 f"instead)")
     with algo:  # the envs and the event file are closed however training ends
         try:
             algo.learn()

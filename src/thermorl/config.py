@@ -103,6 +103,10 @@ class PolicyConfig:
     """Actor and critic networks and the action distributions."""
 
     hidden_sizes: tuple[int, ...] = param((64, 64), "hidden layer widths of actor and critic MLPs")
+    encoder: str = param("auto", "auto: for PPO, a convolutional encoder in front of the MLPs "
+                                 "when the observation is an image (a Box (H, W, C) or (C, H, W), "
+                                 "C <= 16, sides >= 8), else none; cnn: require it; mlp: never "
+                                 "(pixels flattened)", choices=("auto", "cnn", "mlp"))
     activation: str = param("tanh", "hidden activation", choices=("tanh", "relu", "elu", "gelu"))
     log_std_init: float | None = param(None, "initial log-std of Gaussian heads (null: a learned "
                                        "head with an equal constraint starts at its target's "

@@ -70,3 +70,42 @@ if NAN_ID not in gym.registry:
 SLOW_CLOSE_ID = "ThermorlTest/SlowClose-v0"
 if SLOW_CLOSE_ID not in gym.registry:
     gym.register(SLOW_CLOSE_ID, entry_point=SlowCloseEnv, kwargs={"length": 16})
+
+
+class SpotSideEnv(gym.Env):
+    """An image (bytes, `side` x `side` x 3, or channels first with `channels_first`) of noise
+    with one bright 4x4 spot somewhere in its left or right half; reward 1 when the action
+    (0 left, 1 right) names the half. Episodes last `length` steps."""
+
+    metadata: dict = {"render_modes": []}
+
+    def __init__(self, side: int = 24, length: int = 8, channels_first: bool = False):
+        self.side, self.length, self.channels_first = side, length, channels_first
+        shape = (3, side, side) if channels_first else (side, side, 3)
+        self.observation_space = spaces.Box(0, 255, shape, np.uint8)
+        self.action_space = spaces.Discrete(2)
+        self._t, self._right = 0, 0
+
+    def _new_obs(self) -> np.ndarray:
+        rng, s = self.np_random, self.side
+        img = rng.integers(0, 60, (s, s, 3), dtype=np.uint8)
+        self._right = int(rng.integers(2))
+        x = int(rng.integers(0, s // 2 - 4)) + self._right * (s // 2)
+        y = int(rng.integers(0, s - 4))
+        img[y:y + 4, x:x + 4] = 255
+        return np.ascontiguousarray(img.transpose(2, 0, 1)) if self.channels_first else img
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._t = 0
+        return self._new_obs(), {}
+
+    def step(self, action):
+        reward = float(int(action) == self._right)
+        self._t += 1
+        return self._new_obs(), reward, False, self._t >= self.length, {}
+
+
+SPOT_ID = "ThermorlTest/SpotSide-v0"
+if SPOT_ID not in gym.registry:
+    gym.register(SPOT_ID, entry_point=SpotSideEnv)

@@ -1,9 +1,11 @@
-"""docs/observation_spaces.md's example runs as written and does what the doc says."""
+"""docs/observation_spaces.md's examples run as written and do what the doc says."""
 
 import json
 import re
 import shlex
 from pathlib import Path
+
+import pytest
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "observation_spaces.md").read_text()
 
@@ -17,3 +19,11 @@ def test_frozenlake_example_reaches_the_goal(run_cli, tmp_path, monkeypatch):
     assert res.rc == 0, res.err
     summary = json.loads((tmp_path / "runs" / "frozenlake" / "summary.json").read_text())
     assert summary["final_eval"]["mean_return"] == 1.0
+
+
+@pytest.mark.slow  # 4,096 steps through the convolutional encoder: about 20 s
+def test_image_example_runs_and_learns(capsys):
+    (code,) = re.findall(r"```python\n(.*?)```", DOC, flags=re.S)
+    exec(compile(code, "docs/observation_spaces.md", "exec"), {})
+    name, ret = capsys.readouterr().out.split()
+    assert name == "ImageEncoder" and float(ret) >= 7.5

@@ -31,6 +31,7 @@ from ..entropy.noise import ColoredNoise
 from ..envs import EnvSource, env_module, make_vector_env, only_importing
 from ..envs.parameterized import used_when
 from ..envs.spaces import ACTION_MASK_KEY, ActionLayout, ObsLayout
+from ..nets import encoder
 from ..errors import LossNotFinite, ThermorlError, TrainingDiverged, writing
 from ..logging import ProgressBar, RunLogger
 from ..normalize import ObsNormalizer
@@ -119,6 +120,8 @@ class Algorithm:
         self.used_when = used_when(cfg.policy.parameterized, self.heads)
         self.obs_layout = ObsLayout(self.obs_space)
         self.obs_dim = self.obs_layout.dim
+        self.image = encoder.resolve(cfg.policy.encoder, self.obs_space, self._norm_obs,
+                                     self.algo_name)
         self.obs_norm = (ObsNormalizer((self.obs_dim,), cfg.ppo.clip_obs)
                          if self._norm_obs else None)
         # with Ray, observation statistics come from what the runners saw, not the learner's env

@@ -49,11 +49,11 @@ class PPO(Algorithm):
             torch.manual_seed(config.seed)
             if not self.recurrent:
                 self.policy = ActorCritic(self.obs_dim, self.heads, config.policy,
-                                          self.used_when).to(self.device)
+                                          self.used_when, self.image).to(self.device)
             else:
                 self.policy = RecurrentActorCritic(
                     self.obs_dim, self.heads, config.policy, p.recurrent, p.rnn_hidden,
-                    p.shared_rnn, self.used_when).to(self.device)
+                    p.shared_rnn, self.used_when, self.image).to(self.device)
         self.entropy = EntropyControl(head_settings(config.entropy, self.heads, p.ent_coef),
                                       self.heads)
         # the fused learner (hand-written gradients into one flat tensor, one fused Adam

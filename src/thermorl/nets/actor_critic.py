@@ -1,4 +1,5 @@
-"""Separate actor and critic MLPs, one head module per action head."""
+"""Separate actor and critic MLPs (each behind an image encoder of its own for image
+observations), one head module per action head."""
 
 from __future__ import annotations
 
@@ -9,21 +10,27 @@ from torch import Tensor, nn
 from ..config import PolicyConfig
 from ..distributions import Joint
 from ..envs.spaces import HeadSpec
+from .encoder import ImageSpec, body
 from .heads import make_head, project_heads_
-from .mlp import mlp
+from .mlp import linear, mlp
 
 
 class ActorCritic(nn.Module):
     def __init__(self, obs_dim: int, heads: Mapping[str, HeadSpec], cfg: PolicyConfig,
-                 used_when: Mapping[str, tuple[str, int]] | None = None):
+                 used_when: Mapping[str, tuple[str, int]] | None = None,
+                 image: ImageSpec | None = None):
         super().__init__()
         self.used_when = dict(used_when or {})
+        self.image = image  # an image encoder in front of each MLP (nets/encoder.py)
         hidden = tuple(cfg.hidden_sizes)
-        self.actor_body = mlp(obs_dim, hidden, activation=cfg.activation)
-        n_feat = hidden[-1] if hidden else obs_dim
+        self.actor_body, n_feat = body(obs_dim, image, hidden, cfg.activation)
         self.heads = nn.ModuleDict({name: make_head(spec, n_feat, cfg)
                                     for name, spec in heads.items()})
-        self.critic = mlp(obs_dim, hidden, 1, activation=cfg.activation, out_gain=1.0)
+        if image is None:
+            self.critic = mlp(obs_dim, hidden, 1, activation=cfg.activation, out_gain=1.0)
+        else:  # an encoder of its own, as the MLP critic has its own body
+            critic_body, n_c = body(obs_dim, image, hidden, cfg.activation)
+            self.critic = nn.Sequential(*critic_body, linear(n_c, 1, 1.0))
 
     def dist(self, obs: Tensor, masks: Mapping[str, Tensor] | None = None) -> Joint:
         feat = self.actor_body(obs)

@@ -42,6 +42,8 @@ def unsupported(policy: nn.Module) -> str | None:
         return f"{type(policy).__name__} (only the feed-forward ActorCritic is fused)"
     if policy.used_when:
         return "parameterized action heads"
+    if policy.image is not None:
+        return "an image encoder (convolutions)"
     acts = {type(m) for m in policy.actor_body if not isinstance(m, nn.Linear)}
     names = {cls.__name__.lower() for cls in acts}
     if not names <= set(FUSED_ACTIVATIONS):

@@ -21,8 +21,9 @@ from torch import Tensor, nn
 from ..config import PolicyConfig
 from ..distributions import Joint
 from ..envs.spaces import HeadSpec
+from .encoder import ImageSpec, body
 from .heads import make_head, project_heads_
-from .mlp import linear, mlp
+from .mlp import linear
 
 if TYPE_CHECKING:
     from ..buffers.batch import SeqInfo
@@ -60,18 +61,19 @@ class RecurrentActorCritic(nn.Module):
 
     def __init__(self, obs_dim: int, heads: Mapping[str, HeadSpec], cfg: PolicyConfig,
                  kind: str, hidden: int, shared: bool,
-                 used_when: Mapping[str, tuple[str, int]] | None = None):
+                 used_when: Mapping[str, tuple[str, int]] | None = None,
+                 image: ImageSpec | None = None):
         super().__init__()
         self.used_when = dict(used_when or {})
+        self.image = image
         sizes = tuple(cfg.hidden_sizes)
-        n_body = sizes[-1] if sizes else obs_dim
-        self.actor_body = mlp(obs_dim, sizes, activation=cfg.activation)
+        self.actor_body, n_body = body(obs_dim, image, sizes, cfg.activation)
         self.actor_core = RecurrentCore(kind, n_body, hidden)
         self.heads = nn.ModuleDict({name: make_head(spec, hidden, cfg)
                                     for name, spec in heads.items()})
         self.shared = shared
         if not shared:
-            self.critic_body = mlp(obs_dim, sizes, activation=cfg.activation)
+            self.critic_body, _ = body(obs_dim, image, sizes, cfg.activation)
             self.critic_core = RecurrentCore(kind, n_body, hidden)
         self.value_out = linear(hidden, 1, 1.0)
         self.state_size = self.actor_core.state_size * (1 if shared else 2)

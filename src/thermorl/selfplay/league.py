@@ -68,7 +68,8 @@ class League:
     def _copy_policy(self) -> ActorCritic:
         a = self.algo
         with torch.random.fork_rng(devices=[]):  # its initial weights are overwritten anyway
-            net = ActorCritic(a.obs_dim, a.heads, a.config.policy, a.used_when).to(a.device)
+            net = ActorCritic(a.obs_dim, a.heads, a.config.policy, a.used_when,
+                              a.image).to(a.device)
         return net.requires_grad_(False)
 
     def _policy_opponent(self, policy: torch.nn.Module, gen: torch.Generator,

@@ -1,0 +1,142 @@
+"""Image observations through a convolutional encoder, in front of the MLP body.
+
+The rest of thermorl sees every observation as one flat float vector (buffers, normalization,
+export), so the encoder takes that vector and puts the image back together: `ImageSpec` says
+how (channels first or last, and whether raw bytes are scaled to [0, 1]). An MLP on raw pixels
+has a first layer of tens of thousands of inputs per unit and no notion of neighbouring pixels;
+convolutions share their weights across the image, which is why image tasks are learned with
+them (the DQN paper's network, as SB3's and CleanRL's Atari policies use).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..errors import ConfigError
+from .mlp import HIDDEN_GAIN
+
+MIN_SIDE = 8       # smaller than this is not treated as an image
+MAX_CHANNELS = 16  # frames stacked on channels included; more than this is not an image
+NATURE_MIN_SIDE = 36  # the DQN network's strides need at least this many pixels a side
+FEATURES = 512
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """An image observation: `channels` x `height` x `width`, stored channels-last
+    (`channels_last`: H, W, C, as pixels come from a renderer) or first (C, H, W, as frame
+    stacks often are); `scale` multiplies the input (1/255 for raw bytes, 1 once normalized)."""
+
+    channels: int
+    height: int
+    width: int
+    channels_last: bool
+    scale: float
+
+    @property
+    def dim(self) -> int:
+        return self.channels * self.height * self.width
+
+
+def image_of(space: gym.Space) -> tuple[int, int, int, bool] | None:
+    """(channels, height, width, channels_last) when `space` looks like an image: a Box of
+    shape (H, W, C) or (C, H, W) with C <= 16 and both sides >= 8, or a Box of bytes of shape
+    (H, W) (a float matrix is more often a table of features than a picture); else None."""
+    if not isinstance(space, gym.spaces.Box):
+        return None
+    shape = tuple(int(k) for k in space.shape)
+    if len(shape) == 2 and space.dtype == np.uint8:
+        shape = shape + (1,)
+    if len(shape) != 3:
+        return None
+    if shape[-1] <= MAX_CHANNELS and min(shape[:2]) >= MIN_SIDE:
+        return shape[2], shape[0], shape[1], True
+    if shape[0] <= MAX_CHANNELS and min(shape[1:]) >= MIN_SIDE:
+        return shape[0], shape[1], shape[2], False
+    return None
+
+
+def resolve(encoder: str, space: gym.Space, normalized: bool, algo: str) -> ImageSpec | None:
+    """The image encoder `policy.encoder` asks for on `space` (None: the MLP alone). `auto`
+    picks a CNN for an image observation under PPO (SAC's critics take the observation beside
+    the action, and have no encoder yet); `cnn` on anything else is an error saying why."""
+    if encoder == "mlp":
+        return None
+    found = image_of(space)
+    if encoder == "auto" and (found is None or algo != "ppo"):
+        return None
+    if algo != "ppo":
+        raise ConfigError(f"policy.encoder cnn: {algo.upper()} has no image encoder yet; "
+                          f"accepted: policy.encoder mlp or auto (flattened pixels)")
+    if found is None:
+        raise ConfigError(f"policy.encoder cnn needs an image observation, a Box of shape "
+                          f"(H, W, C) or (C, H, W) with C <= {MAX_CHANNELS} and sides "
+                          f">= {MIN_SIDE} (or bytes of shape (H, W)); this env's is {space}; "
+                          f"accepted: policy.encoder mlp "
+                          f"or auto")
+    c, h, w, last = found
+    raw_bytes = space.dtype == np.uint8 and not normalized
+    return ImageSpec(c, h, w, last, 1.0 / 255.0 if raw_bytes else 1.0)
+
+
+def _conv(c_in: int, c_out: int, kernel: int, stride: int) -> nn.Conv2d:
+    layer = nn.Conv2d(c_in, c_out, kernel, stride)
+    nn.init.orthogonal_(layer.weight, HIDDEN_GAIN)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class ImageEncoder(nn.Module):
+    """Flat observations [N, C*H*W] -> features [N, 512]: the DQN network (32 8x8 stride 4,
+    64 4x4 stride 2, 64 3x3 stride 1) where the image is at least 36 pixels a side, else three
+    3x3 layers (32, 64 with stride 2, 64), then one ReLU layer of 512."""
+
+    def __init__(self, spec: ImageSpec):
+        super().__init__()
+        self.spec = spec
+        if min(spec.height, spec.width) >= NATURE_MIN_SIDE:
+            layers = [(spec.channels, 32, 8, 4), (32, 64, 4, 2), (64, 64, 3, 1)]
+        else:  # the middle layer strides, so the flattened map stays small
+            layers = [(spec.channels, 32, 3, 1), (32, 64, 3, 2), (64, 64, 3, 1)]
+        convs: list[nn.Module] = []
+        h, w = spec.height, spec.width
+        for c_in, c_out, k, s in layers:
+            convs += [_conv(c_in, c_out, k, s), nn.ReLU()]
+            h, w = (h - k) // s + 1, (w - k) // s + 1
+        self.convs = nn.Sequential(*convs, nn.Flatten())
+        flat = 64 * h * w
+        self.out = nn.Linear(flat, FEATURES)
+        nn.init.orthogonal_(self.out.weight, math.sqrt(2))
+        nn.init.zeros_(self.out.bias)
+        self.n_out = FEATURES
+
+    def forward(self, obs: Tensor) -> Tensor:
+        s = self.spec
+        lead = obs.shape[:-1]
+        x = obs.reshape(-1, s.height, s.width, s.channels) if s.channels_last \
+            else obs.reshape(-1, s.channels, s.height, s.width)
+        if s.channels_last:
+            x = x.permute(0, 3, 1, 2)
+        if s.scale != 1.0:
+            x = x * s.scale
+        z = torch.relu(self.out(self.convs(x)))
+        return z.reshape(*lead, self.n_out)
+
+
+def body(n_in: int, image: ImageSpec | None, hidden: tuple[int, ...], activation: str
+         ) -> tuple[nn.Sequential, int]:
+    """An actor's or critic's body (the image encoder, if any, then the hidden layers) and the
+    width of what it puts out."""
+    from .mlp import mlp
+
+    if image is None:
+        return mlp(n_in, hidden, activation=activation), (hidden[-1] if hidden else n_in)
+    enc = ImageEncoder(image)
+    layers = mlp(enc.n_out, hidden, activation=activation)
+    return nn.Sequential(enc, *layers), (hidden[-1] if hidden else enc.n_out)

@@ -1,0 +1,71 @@
+"""Image observations under PPO: the convolutional encoder is picked for them (and said so),
+learns a task that needs the image, trains recurrent, and exports to a graph that acts as
+predict does; pixels stored channels-first work alike."""
+
+import numpy as np
+import pytest
+
+import thermorl
+from envs_for_tests import SPOT_ID
+from thermorl.learners import PPOLearner
+from thermorl.nets.encoder import ImageEncoder
+
+SPOT = f"envs_for_tests:{SPOT_ID}"
+QUIET = {"log.progress": "off", "log.tensorboard": False}
+
+
+def spot(side=12, channels_first=False, **changes):
+    cfg = thermorl.make_config(SPOT, env_kwargs={"side": side, "channels_first": channels_first},
+                               **{**QUIET, **changes})
+    return thermorl.PPO(SPOT, cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed, channels_first", [(1, False), (2, True)])
+def test_the_encoder_learns_which_half_the_spot_is_in(seed, channels_first):
+    """8 steps an episode, 1 reward each when the action names the half the spot is in: a
+    policy that ignores the image earns 4 on average."""
+    algo = spot(channels_first=channels_first, seed=seed, total_timesteps=4096,
+                **{"ppo.update_epochs": 4, "ppo.num_minibatches": 8, "eval.freq": 0})
+    with algo:
+        assert isinstance(algo.policy.actor_body[0], ImageEncoder)
+        assert algo.image.channels_last is not channels_first
+        assert type(algo.learner) is PPOLearner  # the fused path has no convolutions
+        algo.learn()
+        ev = algo.evaluate(20, deterministic=True, seed=100)
+    assert ev["mean_return"] >= 7.5, ev
+
+
+def test_cli_says_it_uses_the_encoder_and_mlp_turns_it_off(run_cli, it, tmp_path):
+    argv = ["train", SPOT, "--env-kwargs", "{side: 12}", "--total-timesteps", "128", *it.FAST]
+    r = run_cli(*argv, "--run-dir", tmp_path / "a")
+    assert r.rc == 0, r.err
+    assert "image observations (12x12, 3 channel(s)), so a convolutional encoder" in r.err
+    r = run_cli(*argv, "--run-dir", tmp_path / "b", "--policy.encoder", "mlp")
+    assert r.rc == 0 and "convolutional" not in r.err
+    r = run_cli("train", "CartPole-v1", "--policy.encoder", "cnn", "--run-dir", tmp_path / "c")
+    assert r.rc == 2 and "policy.encoder cnn needs an image observation" in r.err
+
+
+def test_recurrent_policy_with_the_encoder_trains():
+    algo = spot(total_timesteps=256, **{"ppo.recurrent": "gru", "ppo.num_envs": 2,
+                                         "ppo.num_steps": 64, "ppo.num_minibatches": 2,
+                                         "eval.freq": 0})
+    with algo:
+        assert isinstance(algo.policy.actor_body[0], ImageEncoder)
+        algo.learn()
+        assert np.isfinite(algo.evaluate(2)["mean_return"])
+
+
+def test_export_with_the_encoder_acts_as_predict(tmp_path):
+    pytest.importorskip("onnxruntime", reason="the [export] extra is not installed")
+    pytest.importorskip("onnxscript", reason="the [export] extra is not installed")
+    from thermorl.export import check_onnx, export_onnx
+
+    algo = spot(channels_first=True, total_timesteps=128, **{"ppo.norm_obs": True})
+    with algo:
+        algo.learn()
+        info = export_onnx(algo, tmp_path / "p.onnx", check=0)
+        assert info["obs_dtypes"] == {"obs": "float32"}
+        res = check_onnx(algo, tmp_path / "p.onnx", 200)
+    assert res["max_abs_diff"] <= 1e-4

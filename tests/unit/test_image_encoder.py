@@ -1,0 +1,86 @@
+"""The image encoder: which observations are images, the image put back together from the flat
+vector the same way whether stored channels-last or -first, raw bytes scaled to [0, 1], the
+fused path declined, and `policy.encoder cnn` refused where it cannot apply, naming why."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from thermorl.config import PolicyConfig
+from thermorl.envs.spaces import head_specs
+from thermorl.errors import ConfigError
+from thermorl.nets import ActorCritic
+from thermorl.nets.encoder import ImageEncoder, ImageSpec, image_of, resolve
+from thermorl.nets.fused import unsupported
+
+Box = gym.spaces.Box
+
+
+@pytest.mark.parametrize("shape, dtype, want", [
+    ((96, 96, 3), np.uint8, (3, 96, 96, True)),
+    ((4, 84, 84), np.uint8, (4, 84, 84, False)),
+    ((84, 84), np.uint8, (1, 84, 84, True)),
+    ((10, 10, 4), np.float32, (4, 10, 10, True)),
+    ((84, 84), np.float32, None),   # a float matrix: a table of features more often than not
+    ((32, 7), np.uint8, None),      # a side under 8
+    ((17,), np.float32, None),
+    ((5, 40, 40, 3), np.uint8, None),
+])
+def test_what_counts_as_an_image(shape, dtype, want):
+    assert image_of(Box(0, 255, shape, dtype)) == want
+
+
+def test_channels_last_and_first_give_the_same_features():
+    rng = np.random.default_rng(0)
+    img = rng.random((3, 40, 40), dtype=np.float32)  # C, H, W
+    last = ImageEncoder(ImageSpec(3, 40, 40, True, 1.0))
+    first = ImageEncoder(ImageSpec(3, 40, 40, False, 1.0))
+    first.load_state_dict(last.state_dict())
+    flat_last = torch.as_tensor(img.transpose(1, 2, 0).reshape(1, -1))  # H, W, C flattened
+    flat_first = torch.as_tensor(img.reshape(1, -1))
+    out = last(flat_last)
+    assert out.shape == (1, 512)
+    # equal up to float32 summation order (the convolution sees differently strided memory)
+    torch.testing.assert_close(out, first(flat_first), rtol=1e-4, atol=1e-5)
+
+
+def test_raw_bytes_are_scaled_and_normalized_ones_are_not():
+    space = Box(0, 255, (12, 12, 3), np.uint8)
+    assert resolve("auto", space, normalized=False, algo="ppo").scale == pytest.approx(1 / 255)
+    assert resolve("auto", space, normalized=True, algo="ppo").scale == 1.0
+    spec = resolve("cnn", space, normalized=False, algo="ppo")
+    enc = ImageEncoder(spec)
+    x = torch.full((2, spec.dim), 255.0)
+    unscaled = ImageEncoder(ImageSpec(3, 12, 12, True, 1.0))
+    unscaled.load_state_dict(enc.state_dict())
+    torch.testing.assert_close(enc(x), unscaled(x / 255.0))
+
+
+def test_auto_leaves_non_images_and_sac_to_the_mlp():
+    assert resolve("auto", Box(-1, 1, (4,)), False, "ppo") is None
+    assert resolve("auto", Box(0, 255, (64, 64, 3), np.uint8), False, "sac") is None
+    assert resolve("mlp", Box(0, 255, (64, 64, 3), np.uint8), False, "ppo") is None
+
+
+@pytest.mark.parametrize("space, algo, match", [
+    (Box(-1, 1, (4,)), "ppo", r"needs an image observation.*Box\(-1.0, 1.0, \(4,\), float32\).*"
+                              r"accepted: policy.encoder mlp or auto"),
+    (Box(0, 255, (64, 64, 3), np.uint8), "sac", r"SAC has no image encoder yet; accepted: "
+                                                r"policy.encoder mlp or auto"),
+])
+def test_cnn_where_it_cannot_apply_is_a_config_error(space, algo, match):
+    with pytest.raises(ConfigError, match=match):
+        resolve("cnn", space, False, algo)
+
+
+def test_an_actor_critic_with_an_encoder_acts_and_is_not_fused():
+    spec = ImageSpec(3, 40, 40, True, 1 / 255)
+    ac = ActorCritic(spec.dim, head_specs(gym.spaces.Discrete(4)), PolicyConfig(), image=spec)
+    obs = torch.rand(5, spec.dim) * 255
+    dist, value = ac(obs)
+    assert dist.sample()["action"].shape == (5,) and value.shape == (5,)
+    assert unsupported(ac) == "an image encoder (convolutions)"
+    # actor and critic each have their own encoder
+    assert ac.actor_body[0] is not ac.critic[0]
+    assert isinstance(ac.critic[0], ImageEncoder)
