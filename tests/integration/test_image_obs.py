@@ -69,3 +69,22 @@ def test_export_with_the_encoder_acts_as_predict(tmp_path):
         assert info["obs_dtypes"] == {"obs": "float32"}
         res = check_onnx(algo, tmp_path / "p.onnx", 200)
     assert res["max_abs_diff"] <= 1e-4
+
+
+def test_a_checkpoint_from_before_encoders_loads_as_the_mlp_it_was(tmp_path):
+    import torch
+    import yaml
+
+    algo = spot(total_timesteps=128, **{"policy.encoder": "mlp", "ppo.num_envs": 2,
+                                         "ppo.num_steps": 64, "eval.freq": 0})
+    with algo:
+        algo.learn()
+        path = tmp_path / "old.pt"
+        algo.save(path)
+    state = torch.load(path, weights_only=True)
+    data = yaml.safe_load(state["config"])
+    del data["policy"]["encoder"]  # as written before the setting existed
+    state["config"] = yaml.safe_dump(data)
+    torch.save(state, path)
+    with thermorl.PPO.load(path, trust_env_module=True) as old:
+        assert old.image is None and not isinstance(old.policy.actor_body[0], ImageEncoder)

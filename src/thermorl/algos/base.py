@@ -475,6 +475,9 @@ class Algorithm:
             raise ThermorlError(f"checkpoint {str(path)!r} holds a {state['algo']!r} run, "
                                 f"not {cls.algo_name!r}")
         data = yaml.safe_load(state["config"])
+        policy = data.get("policy")
+        if isinstance(policy, dict) and "encoder" not in policy:
+            policy["encoder"] = "mlp"  # saved before image encoders: its networks have none
         if device is not None:
             data["device"] = device
         data.update(config_changes)
