@@ -266,6 +266,10 @@ class EvalConfig:
                                    "0: only at the end)", ge=0)
     episodes: int = param(10, "episodes per evaluation", ge=1)
     deterministic: bool = param(True, "act with each head's mode instead of sampling")
+    max_episode_steps: int = param(10_000, "an evaluation episode of an env without a time "
+                                           "limit of its own ends (truncated) after this many "
+                                           "steps, so a policy that never finishes one cannot "
+                                           "hang the run", ge=1)
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,8 @@ class Algorithm:
                                    self.obs_norm, update_norm=cfg.runners.backend != "ray")
         self.evaluator = Evaluator(
             lambda n: (self.league.eval_envs(n) if self.league is not None else
-                       make_vector_env(self.env_source, n, cfg.env_kwargs, backend=backend)),
+                       make_vector_env(self.env_source, n, cfg.env_kwargs, backend=backend,
+                                       max_episode_steps=cfg.eval.max_episode_steps)),
             self.obs_layout, self.action_layout, self.device, self.obs_norm,
             clock=lambda: self.global_step)
         # The run's own generators, so its randomness does not depend on other torch users.

@@ -80,28 +80,34 @@ def check_env_id(env_id: str) -> str:
 
 
 def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any] | None = None,
-                    render_mode: str | None = None, backend: str = "local"
-                    ) -> gym.vector.VectorEnv:
+                    render_mode: str | None = None, backend: str = "local",
+                    max_episode_steps: int | None = None) -> gym.vector.VectorEnv:
     """A vector env of `num_envs` copies: with `backend` local, an env's native vector entry
     point where it has one, else gymnasium's SyncVectorEnv; with async, each copy in its own
-    process (AsyncVectorEnv)."""
+    process (AsyncVectorEnv). `max_episode_steps`: a time limit for envs that have none of
+    their own (evaluation's, so that a policy that never ends an episode cannot hang it)."""
     kwargs = dict(env_kwargs or {})
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     if backend not in ("local", "async"):
         raise EnvError(f"runners.backend {backend!r}: accepted: local, async")
     if callable(source):
+        if max_episode_steps is not None:
+            source = functools.partial(_limited, source, max_episode_steps)
         if backend == "async":
             return _async([_Worker(source)] * num_envs)
         return gym.vector.SyncVectorEnv([source] * num_envs,
                                         autoreset_mode=AutoresetMode.NEXT_STEP)
     bare = check_env_id(source)
     spec = gym.spec(bare)
+    if max_episode_steps is not None and spec.max_episode_steps is None:
+        kwargs["max_episode_steps"] = max_episode_steps  # gym.make adds the TimeLimit
     try:
         if backend == "async":
             gym.make(bare, **kwargs).close()  # errors here, in this process, not in a worker's
             return _async([_Worker(functools.partial(gym.make, bare, **kwargs))] * num_envs)
-        if spec.vector_entry_point is not None and render_mode is None:
+        if (spec.vector_entry_point is not None and render_mode is None
+                and "max_episode_steps" not in kwargs):
             try:
                 return gym.make_vec(bare, num_envs, vectorization_mode="vector_entry_point",
                                     **kwargs)
@@ -127,6 +133,21 @@ def _missing(e: ImportError) -> str:
             f"(pip install {name}) or pick another env" if name else f"an import failed ({e})")
 
 
+def _has_time_limit(env: gym.Env) -> bool:
+    while True:
+        if isinstance(env, gym.wrappers.TimeLimit):
+            return True
+        if not isinstance(env, gym.Wrapper):
+            return False
+        env = env.env
+
+
+def _limited(make: Callable[[], gym.Env], max_episode_steps: int, **kwargs: Any) -> gym.Env:
+    """`make()`'s env, cut at `max_episode_steps` unless it has a time limit of its own."""
+    env = make(**kwargs)
+    return env if _has_time_limit(env) else gym.wrappers.TimeLimit(env, max_episode_steps)
+
+
 class _Worker:
     """Makes an env inside an async worker process, which first stops listening for Ctrl-C
     and SIGTERM: a terminal sends Ctrl-C to every process of the job, and the training process
@@ -146,9 +167,11 @@ def _async(fns: list[Callable[[], gym.Env]]) -> gym.vector.VectorEnv:
     return gym.vector.AsyncVectorEnv(fns, autoreset_mode=AutoresetMode.NEXT_STEP)
 
 
-def make_render_env(source: EnvSource, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
+def make_render_env(source: EnvSource, env_kwargs: dict[str, Any] | None = None,
+                    max_episode_steps: int | None = None) -> gym.Env:
     """One env that renders RGB frames (`render_mode="rgb_array"`), for recording videos. A
-    factory is called with `render_mode="rgb_array"` if it takes it."""
+    factory is called with `render_mode="rgb_array"` if it takes it. `max_episode_steps`: as
+    for `make_vector_env`."""
     kwargs = dict(env_kwargs or {}, render_mode="rgb_array")
     if callable(source):
         try:
@@ -156,10 +179,15 @@ def make_render_env(source: EnvSource, env_kwargs: dict[str, Any] | None = None)
         except TypeError:
             env = source()
         name = getattr(source, "__name__", repr(source))
+        if max_episode_steps is not None and not _has_time_limit(env):
+            env = gym.wrappers.TimeLimit(env, max_episode_steps)
     else:
         name = source
+        bare = check_env_id(source)
+        if max_episode_steps is not None and gym.spec(bare).max_episode_steps is None:
+            kwargs["max_episode_steps"] = max_episode_steps
         try:
-            env = gym.make(check_env_id(source), **kwargs)
+            env = gym.make(bare, **kwargs)
         except gym.error.DependencyNotInstalled as e:
             raise EnvError(f"env {source!r} cannot render: {e} (thermorl's extra: pip install "
                            f"-e \".[video]\")") from None
