@@ -21,7 +21,7 @@ def test_frozenlake_example_reaches_the_goal(run_cli, tmp_path, monkeypatch):
     assert summary["final_eval"]["mean_return"] == 1.0
 
 
-@pytest.mark.slow  # 4,096 steps through the convolutional encoder: about 20 s
+@pytest.mark.slow  # 4,096 steps through the convolutional encoder: about 13 s
 def test_image_example_runs_and_learns(capsys):
     (code,) = re.findall(r"```python\n(.*?)```", DOC, flags=re.S)
     exec(compile(code, "docs/observation_spaces.md", "exec"), {})

@@ -84,3 +84,9 @@ def test_an_actor_critic_with_an_encoder_acts_and_is_not_fused():
     # actor and critic each have their own encoder
     assert ac.actor_body[0] is not ac.critic[0]
     assert isinstance(ac.critic[0], ImageEncoder)
+
+
+@pytest.mark.parametrize("side, last", [(8, True), (9, False), (35, True), (36, True), (96, True)])
+def test_every_image_size_from_the_smallest_goes_through(side, last):
+    enc = ImageEncoder(ImageSpec(3, side, side + 1, last, 1.0))
+    assert enc(torch.rand(2, 3 * side * (side + 1))).shape == (2, 512)

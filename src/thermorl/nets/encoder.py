@@ -10,7 +10,6 @@ them (the DQN paper's network, as SB3's and CleanRL's Atari policies use).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -78,15 +77,14 @@ def resolve(encoder: str, space: gym.Space, normalized: bool, algo: str) -> Imag
         raise ConfigError(f"policy.encoder cnn needs an image observation, a Box of shape "
                           f"(H, W, C) or (C, H, W) with C <= {MAX_CHANNELS} and sides "
                           f">= {MIN_SIDE} (or bytes of shape (H, W)); this env's is {space}; "
-                          f"accepted: policy.encoder mlp "
-                          f"or auto")
+                          f"accepted: policy.encoder mlp or auto")
     c, h, w, last = found
     raw_bytes = space.dtype == np.uint8 and not normalized
     return ImageSpec(c, h, w, last, 1.0 / 255.0 if raw_bytes else 1.0)
 
 
-def _conv(c_in: int, c_out: int, kernel: int, stride: int) -> nn.Conv2d:
-    layer = nn.Conv2d(c_in, c_out, kernel, stride)
+def _conv(c_in: int, c_out: int, kernel: int, stride: int, padding: int) -> nn.Conv2d:
+    layer = nn.Conv2d(c_in, c_out, kernel, stride, padding)
     nn.init.orthogonal_(layer.weight, HIDDEN_GAIN)
     nn.init.zeros_(layer.bias)
     return layer
@@ -95,24 +93,23 @@ def _conv(c_in: int, c_out: int, kernel: int, stride: int) -> nn.Conv2d:
 class ImageEncoder(nn.Module):
     """Flat observations [N, C*H*W] -> features [N, 512]: the DQN network (32 8x8 stride 4,
     64 4x4 stride 2, 64 3x3 stride 1) where the image is at least 36 pixels a side, else three
-    3x3 layers (32, 64 with stride 2, 64), then one ReLU layer of 512."""
+    padded 3x3 layers (32, 64 with stride 2, 64), then one ReLU layer of 512."""
 
     def __init__(self, spec: ImageSpec):
         super().__init__()
         self.spec = spec
         if min(spec.height, spec.width) >= NATURE_MIN_SIDE:
-            layers = [(spec.channels, 32, 8, 4), (32, 64, 4, 2), (64, 64, 3, 1)]
-        else:  # the middle layer strides, so the flattened map stays small
-            layers = [(spec.channels, 32, 3, 1), (32, 64, 3, 2), (64, 64, 3, 1)]
+            layers = [(spec.channels, 32, 8, 4, 0), (32, 64, 4, 2, 0), (64, 64, 3, 1, 0)]
+        else:  # padded, so an 8-pixel side survives; the middle layer halves the map
+            layers = [(spec.channels, 32, 3, 1, 1), (32, 64, 3, 2, 1), (64, 64, 3, 1, 1)]
         convs: list[nn.Module] = []
         h, w = spec.height, spec.width
-        for c_in, c_out, k, s in layers:
-            convs += [_conv(c_in, c_out, k, s), nn.ReLU()]
-            h, w = (h - k) // s + 1, (w - k) // s + 1
+        for c_in, c_out, k, s, pad in layers:
+            convs += [_conv(c_in, c_out, k, s, pad), nn.ReLU()]
+            h, w = (h + 2 * pad - k) // s + 1, (w + 2 * pad - k) // s + 1
         self.convs = nn.Sequential(*convs, nn.Flatten())
-        flat = 64 * h * w
-        self.out = nn.Linear(flat, FEATURES)
-        nn.init.orthogonal_(self.out.weight, math.sqrt(2))
+        self.out = nn.Linear(64 * h * w, FEATURES)
+        nn.init.orthogonal_(self.out.weight, HIDDEN_GAIN)
         nn.init.zeros_(self.out.bias)
         self.n_out = FEATURES
 
