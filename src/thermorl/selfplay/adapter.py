@@ -103,6 +103,15 @@ def two_agents(env: Any, source: Any = "the env") -> tuple[str, str]:
     return a, b
 
 
+def judged(info: Mapping[str, Any], mine: float, theirs: float) -> str:
+    """A finished duel's outcome for the seat whose final `info` this is: the env's own
+    (`info["outcome"]`), or for an env without outcomes, the higher return wins."""
+    outcome = info.get("outcome")
+    if outcome in SCORE:
+        return str(outcome)
+    return "win" if mine > theirs else "loss" if mine < theirs else "draw"
+
+
 class Duel(NamedTuple):
     """One finished episode: the opponent that started it, the learner's outcome, and whether
     another opponent took over before it ended."""
@@ -217,11 +226,7 @@ class TwoAgentVectorEnv(gym.vector.VectorEnv):
         info = dict(infos.get(me, {}))
         terminated, truncated = bool(terms.get(me, False)), bool(truncs.get(me, False))
         if terminated or truncated or not self.envs[i].agents:
-            outcome = info.get("outcome")
-            if outcome not in SCORE:  # an env without outcomes: the higher return wins
-                diff = self._returns[i, 0] - self._returns[i, 1]
-                outcome = "win" if diff > 0 else "loss" if diff < 0 else "draw"
-                info["outcome"] = outcome
+            outcome = info["outcome"] = judged(info, *self._returns[i])
             self._duels.append(Duel(str(self._started_with[i]), outcome, bool(self._mixed[i])))
             self._needs_reset[i] = True
             truncated = truncated or not terminated  # an env whose agents left without a flag

@@ -12,7 +12,7 @@ import torch
 
 from ..collect.evaluation import Evaluator
 from ..errors import EnvError, ThermorlError
-from .adapter import SCORE, PolicyOpponent, TwoAgentVectorEnv, parallel_factory, two_agents
+from .adapter import PolicyOpponent, TwoAgentVectorEnv, judged, parallel_factory, two_agents
 from .pool import LATEST, SCRIPTED
 
 
@@ -79,7 +79,7 @@ class SeatEnv(gym.Env):
         self.env = make(render_mode=render_mode) if render_mode and _accepts_render(make) \
             else make()
         self.agents = two_agents(self.env, pilot.config.env_id)
-        self.name, self.opponent = opponent
+        self.opponent = opponent[1]  # (name, what plays)
         if self.opponent == SCRIPTED and not callable(getattr(self.env, "scripted_opponent",
                                                               None)):
             raise EnvError(f"self-play env {pilot.config.env_id!r} offers no scripted opponent "
@@ -113,10 +113,8 @@ class SeatEnv(gym.Env):
         info = dict(infos.get(me, {}))
         term, trunc = bool(terms.get(me, False)), bool(truncs.get(me, False))
         if term or trunc or not self.env.agents:
-            if info.get("outcome") not in SCORE:  # an env without outcomes: the higher return
-                diff = self._returns[0] - self._returns[1]
-                info["outcome"] = "win" if diff > 0 else "loss" if diff < 0 else "draw"
-            trunc = trunc or not term
+            info["outcome"] = judged(info, *self._returns)
+            trunc = trunc or not term  # an env whose agents left without a flag
         return obs[me], r, term, trunc, info
 
     def render(self):
