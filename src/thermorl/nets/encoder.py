@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from .mlp import HIDDEN_GAIN
+from .mlp import HIDDEN_GAIN, mlp
 
 MIN_SIDE = 8       # smaller than this is not treated as an image
 MAX_CHANNELS = 16  # frames stacked on channels included; more than this is not an image
@@ -130,8 +130,6 @@ def body(n_in: int, image: ImageSpec | None, hidden: tuple[int, ...], activation
          ) -> tuple[nn.Sequential, int]:
     """An actor's or critic's body (the image encoder, if any, then the hidden layers) and the
     width of what it puts out."""
-    from .mlp import mlp
-
     if image is None:
         return mlp(n_in, hidden, activation=activation), (hidden[-1] if hidden else n_in)
     enc = ImageEncoder(image)
