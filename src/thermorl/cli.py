@@ -30,6 +30,7 @@ from .config import Config
 from .config_io import field_paths, flatten, resolve, structured_prefix
 from .envs import check_env_id, env_module
 from .errors import ThermorlError, TrainingDiverged
+from .nets.encoder import describe
 from .presets import GENERAL, PRESET_NOTES, preset_for
 
 ALGOS = {"ppo": PPO, "sac": SAC}
@@ -332,9 +333,8 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                    else f"{PRESET_NOTES[preset]}; " if preset in PRESET_NOTES else "")
             _say(f"thermorl: {why}preset {preset}: {shown} (override any with --SECTION.FIELD)")
         if algo.image is not None and cfg.policy.encoder == "auto":
-            im = algo.image
-            _say(f"thermorl: image observations ({im.height}x{im.width}, {im.channels} "
-                 f"channel(s)), so a convolutional encoder in front of the MLPs "
+            _say(f"thermorl: {describe(algo.image)}, so a convolutional encoder in front "
+                 f"of the MLPs "
                  f"(docs/observation_spaces.md; --policy.encoder mlp flattens the pixels "
                  f"instead)")
     with algo:  # the envs and the event file are closed however training ends

@@ -105,7 +105,8 @@ class PolicyConfig:
     hidden_sizes: tuple[int, ...] = param((64, 64), "hidden layer widths of actor and critic MLPs")
     encoder: str = param("auto", "auto: for PPO, a convolutional encoder in front of the MLPs "
                                  "when the observation is an image (a Box (H, W, C) or (C, H, W), "
-                                 "C <= 16, sides >= 8), else none; cnn: require it; mlp: never "
+                                 "C <= 16, sides >= 8) or has images among its Dict/Tuple "
+                                 "entries, else none; cnn: require it; mlp: never "
                                  "(pixels flattened)", choices=("auto", "cnn", "mlp"))
     activation: str = param("tanh", "hidden activation", choices=("tanh", "relu", "elu", "gelu"))
     log_std_init: float | None = param(None, "initial log-std of Gaussian heads (null: a learned "
@@ -269,7 +270,8 @@ class EvalConfig:
     max_episode_steps: int = param(10_000, "an evaluation episode of an env without a time "
                                            "limit of its own ends (truncated) after this many "
                                            "steps, so a policy that never finishes one cannot "
-                                           "hang the run", ge=1)
+                                           "hang the run (a two-agent duel: whatever the "
+                                           "game's own limit)", ge=1)
 
 
 @dataclass(frozen=True)

@@ -75,16 +75,22 @@ if SLOW_CLOSE_ID not in gym.registry:
 class SpotSideEnv(gym.Env):
     """An image (bytes, `side` x `side` x 3, or channels first with `channels_first`) of noise
     with one bright 4x4 spot somewhere in its left or right half; reward 1 when the action
-    (0 left, 1 right) names the half. Episodes last `length` steps."""
+    (0 left, 1 right) names the half. Episodes last `length` steps. With `flag`, the observation
+    is a Dict of the image and a coin `flip` (Discrete(2)), and the action (Discrete(4)) names
+    both, 2 * half + coin: a policy that ignores either entry earns half."""
 
     metadata: dict = {"render_modes": []}
 
-    def __init__(self, side: int = 24, length: int = 8, channels_first: bool = False):
+    def __init__(self, side: int = 24, length: int = 8, channels_first: bool = False,
+                 flag: bool = False):
         self.side, self.length, self.channels_first = side, length, channels_first
         shape = (3, side, side) if channels_first else (side, side, 3)
-        self.observation_space = spaces.Box(0, 255, shape, np.uint8)
-        self.action_space = spaces.Discrete(2)
-        self._t, self._right = 0, 0
+        image = spaces.Box(0, 255, shape, np.uint8)
+        self.flag = flag
+        self.observation_space = (spaces.Dict({"image": image, "flip": spaces.Discrete(2)})
+                                  if flag else image)
+        self.action_space = spaces.Discrete(4 if flag else 2)
+        self._t, self._right, self._flip = 0, 0, 0
 
     def _new_obs(self) -> np.ndarray:
         rng, s = self.np_random, self.side
@@ -93,7 +99,11 @@ class SpotSideEnv(gym.Env):
         x = int(rng.integers(0, s // 2 - 4)) + self._right * (s // 2)
         y = int(rng.integers(0, s - 4))
         img[y:y + 4, x:x + 4] = 255
-        return np.ascontiguousarray(img.transpose(2, 0, 1)) if self.channels_first else img
+        img = np.ascontiguousarray(img.transpose(2, 0, 1)) if self.channels_first else img
+        if not self.flag:
+            return img
+        self._flip = int(rng.integers(2))
+        return {"image": img, "flip": self._flip}
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -101,7 +111,7 @@ class SpotSideEnv(gym.Env):
         return self._new_obs(), {}
 
     def step(self, action):
-        reward = float(int(action) == self._right)
+        reward = float(int(action) == (2 * self._right + self._flip if self.flag else self._right))
         self._t += 1
         return self._new_obs(), reward, False, self._t >= self.length, {}
 

@@ -1,6 +1,7 @@
 """A tiny two-agent zero-sum game for the self-play tests: rock-paper-scissors over `rounds`
 rounds. Each agent sees both last throws (one-hot) and the fraction of rounds played; a round
-won is +1, lost -1; the match ends after `rounds` rounds, won by the higher score."""
+won is +1, lost -1; the match ends after `rounds` rounds, won by the higher score. With
+`rounds` None the match never ends (what an evaluation must cut)."""
 
 import numpy as np
 from gymnasium import spaces
@@ -10,7 +11,7 @@ from pettingzoo import ParallelEnv
 class RPSMatch(ParallelEnv):
     metadata = {"name": "rps_match_v0"}
 
-    def __init__(self, rounds: int = 5):
+    def __init__(self, rounds: int | None = 5):
         self.rounds = rounds
         self.possible_agents = ["p0", "p1"]
         self.agents = []
@@ -30,7 +31,7 @@ class RPSMatch(ParallelEnv):
             if last is not None:
                 o[last[me]] = 1.0
                 o[3 + last[other]] = 1.0
-            o[6] = self.t / self.rounds
+            o[6] = self.t / self.rounds if self.rounds else 0.0
             out[me] = o
         return out
 
@@ -44,7 +45,7 @@ class RPSMatch(ParallelEnv):
         r = 0 if a == b else (1 if (a - b) % 3 == 1 else -1)  # paper beats rock, ...
         self.t += 1
         self.score += r
-        done = self.t >= self.rounds
+        done = self.rounds is not None and self.t >= self.rounds
         infos = {"p0": {}, "p1": {}}
         if done:
             o = "win" if self.score > 0 else "loss" if self.score < 0 else "draw"
@@ -56,7 +57,7 @@ class RPSMatch(ParallelEnv):
                 {"p0": False, "p1": False}, infos)
 
 
-def make_match(rounds: int = 5):
+def make_match(rounds: int | None = 5):
     return RPSMatch(rounds)
 
 

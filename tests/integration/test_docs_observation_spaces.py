@@ -21,9 +21,10 @@ def test_frozenlake_example_reaches_the_goal(run_cli, tmp_path, monkeypatch):
     assert summary["final_eval"]["mean_return"] == 1.0
 
 
-@pytest.mark.slow  # 4,096 steps through the convolutional encoder: about 13 s
-def test_image_example_runs_and_learns(capsys):
-    (code,) = re.findall(r"```python\n(.*?)```", DOC, flags=re.S)
+@pytest.mark.slow  # 4,096 steps through the convolutional encoder: about 13 s each
+@pytest.mark.parametrize("which, encoder", [(0, "ImageEncoder"), (1, "MultiEncoder")])
+def test_image_examples_run_and_learn(capsys, which, encoder):
+    code = re.findall(r"```python\n(.*?)```", DOC, flags=re.S)[which]
     exec(compile(code, "docs/observation_spaces.md", "exec"), {})
     name, ret = capsys.readouterr().out.split()
-    assert name == "ImageEncoder" and float(ret) >= 7.5
+    assert name == encoder and float(ret) >= 7.5

@@ -62,6 +62,22 @@ def test_eval_opponent_on_a_users_game(run_cli, it, tmp_path):
     assert r.rc == 2 and "not an RGB frame" in r.err and not (tmp_path / "v.gif").exists()
 
 
+def test_duels_of_a_game_that_never_ends_are_cut_at_eval_max_episode_steps(run_cli, it,
+                                                                           tmp_path):
+    """The run's final evaluation, `eval --opponent` and its video all end: each duel is cut
+    after `eval.max_episode_steps` steps and judged by the returns."""
+    run = tmp_path / "endless"
+    r = run_cli("train", "selfplay_game:make_match", "--env-kwargs", "{rounds: null}",
+                "--total-timesteps", "256", "--run-dir", run, *it.FAST, *SP,
+                "--eval.max_episode_steps", "12", "--eval.episodes", "2")
+    assert r.rc == 0, r
+    r = run_cli("eval", run, "--opponent", "latest", "--episodes", "3", "--stochastic",
+                "--trust-env-module", "--json")
+    assert r.rc == 0, r
+    res = json.loads(r.out)
+    assert res["win"] + res["draw"] + res["loss"] == 3
+
+
 @pytest.mark.parametrize("opponent", ["scripted", "latest"])
 def test_video_of_duels_records_the_duels_eval_counts(run_cli, dogfight_run, tmp_path,
                                                       opponent):

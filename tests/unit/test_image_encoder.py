@@ -11,7 +11,8 @@ from thermorl.config import PolicyConfig
 from thermorl.envs.spaces import head_specs
 from thermorl.errors import ConfigError
 from thermorl.nets import ActorCritic
-from thermorl.nets.encoder import ImageEncoder, ImageSpec, image_of, resolve
+from thermorl.nets.encoder import (ImageEncoder, ImageSpec, MultiEncoder, MultiSpec, describe,
+                                  image_of, resolve)
 from thermorl.nets.fused import unsupported
 
 Box = gym.spaces.Box
@@ -90,3 +91,68 @@ def test_an_actor_critic_with_an_encoder_acts_and_is_not_fused():
 def test_every_image_size_from_the_smallest_goes_through(side, last):
     enc = ImageEncoder(ImageSpec(3, side, side + 1, last, 1.0))
     assert enc(torch.rand(2, 3 * side * (side + 1))).shape == (2, 512)
+
+
+Dict, Discrete, Tuple = gym.spaces.Dict, gym.spaces.Discrete, gym.spaces.Tuple
+CAMERA = Box(0, 255, (12, 12, 3), np.uint8)
+
+
+def test_images_among_a_dicts_entries_are_found_in_the_flat_vectors_order():
+    space = Dict({"pos": Box(-1, 1, (3,)), "cam": CAMERA, "mode": Discrete(4),
+                  "action_mask": gym.spaces.MultiBinary(2)})
+    spec = resolve("auto", space, False, "ppo")
+    assert isinstance(spec, MultiSpec)
+    # gymnasium sorts the keys; the mask entry is not an observation
+    assert [(name, width) for name, width, _ in spec.parts] == [("cam", 432), ("mode", 4),
+                                                                 ("pos", 3)]
+    assert spec.images == [("cam", ImageSpec(3, 12, 12, True, 1 / 255))]
+    # normalized observations are not scaled again
+    assert resolve("cnn", space, True, "ppo").images[0][1].scale == 1.0
+    nested = Tuple((Box(-1, 1, (2,)), Dict({"eye": Box(0, 1, (3, 20, 20))})))
+    assert resolve("auto", nested, False, "ppo").images == [
+        ("1/eye", ImageSpec(3, 20, 20, False, 1.0))]
+    assert describe(spec) == "image observation entries 'cam' (12x12, 3 channel(s))"
+
+
+def test_a_composite_without_images_stays_with_the_mlp_and_cnn_says_why():
+    space = Dict({"pos": Box(-1, 1, (3,)), "mode": Discrete(4)})
+    assert resolve("auto", space, False, "ppo") is None
+    with pytest.raises(ConfigError, match=r"alone or as an entry of a Dict or Tuple; this "
+                                          r"env's is Dict\("):
+        resolve("cnn", space, False, "ppo")
+    assert resolve("auto", Dict({"cam": CAMERA}), False, "sac") is None
+
+
+def test_the_multi_encoder_gives_each_image_and_the_rest_64_features():
+    space = Dict({"a": Box(-1, 1, (3,)), "cam": CAMERA, "m": Discrete(2),
+                  "z": Box(0, 255, (1, 10, 10), np.uint8)})
+    spec = resolve("auto", space, False, "ppo")
+    enc = MultiEncoder(spec)
+    assert enc.n_out == 3 * 64
+    obs = torch.cat([torch.randn(4, 3), torch.rand(4, 432) * 255, torch.eye(2)[[0, 1, 1, 0]],
+                     torch.rand(4, 100) * 255], 1)
+    out = enc(obs)
+    assert out.shape == (4, 192)
+    for k, (a, b) in enumerate([(3, 435), (437, 537)]):  # the images, in their order
+        alone = ImageEncoder(spec.images[k][1], 64)
+        alone.load_state_dict(enc.encoders[k].state_dict())
+        torch.testing.assert_close(out[:, 64 * k:64 * (k + 1)], alone(obs[:, a:b]))
+    # the other entries together ('a' and 'm'), through one tanh layer
+    rest = torch.cat([obs[:, :3], obs[:, 435:437]], 1)
+    torch.testing.assert_close(out[:, 128:], torch.tanh(enc.rest[0](rest)))
+    # leading dims, as a recurrent core's [T, N, dim], go through
+    assert enc(obs.reshape(2, 2, -1)).shape == (2, 2, 192)
+    # images alone: no layer for the rest
+    only = MultiEncoder(resolve("auto", Dict({"cam": CAMERA}), False, "ppo"))
+    assert only.rest is None and only.n_out == 64
+
+
+def test_an_actor_critic_over_a_dict_with_a_camera_acts():
+    space = Dict({"cam": CAMERA, "pos": Box(-1, 1, (3,))})
+    spec = resolve("auto", space, False, "ppo")
+    ac = ActorCritic(435, head_specs(gym.spaces.Discrete(4)), PolicyConfig(), image=spec)
+    dist, value = ac(torch.rand(5, 435))
+    assert dist.sample()["action"].shape == (5,) and value.shape == (5,)
+    assert isinstance(ac.actor_body[0], MultiEncoder) and isinstance(ac.critic[0], MultiEncoder)
+    assert ac.actor_body[0] is not ac.critic[0]
+    assert unsupported(ac) == "an image encoder (convolutions)"

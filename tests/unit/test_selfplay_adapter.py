@@ -103,6 +103,40 @@ def test_a_new_opponent_mid_episode_makes_the_duel_mixed():
     assert d == ("y", "win", False)
 
 
+def test_a_duel_that_never_ends_is_cut_at_max_episode_steps_and_judged():
+    envs = TwoAgentVectorEnv(lambda: Race(goal=10**9), 2, "race", max_episode_steps=5)
+    envs.set_opponent("still", always(0))
+    envs.reset(seed=0)
+    for t in range(5):
+        _, _, term, trunc, info = envs.step(np.array([1, 1]))
+    assert not term.any() and trunc.all()
+    assert list(info["outcome"]) == ["draw", "draw"]  # no reward yet: equal returns
+    assert [d.outcome for d in envs.take_duels()] == ["draw", "draw"]
+    _, _, term, trunc, _ = envs.step(np.array([1, 1]))  # the autoreset step
+    assert not trunc.any() and envs._steps.tolist() == [0, 0]
+    for t in range(4):
+        _, _, _, trunc, _ = envs.step(np.array([1, 1]))
+    assert not trunc.any()  # a new duel counts from its own start
+    # without a cap the same duel goes on
+    envs = TwoAgentVectorEnv(lambda: Race(goal=10**9), 1, "race")
+    envs.set_opponent("still", always(0))
+    envs.reset(seed=0)
+    assert not any(envs.step(np.array([1]))[3].any() for _ in range(50))
+
+
+def test_the_video_seat_env_cuts_a_duel_that_never_ends_too():
+    from types import SimpleNamespace
+
+    from thermorl.selfplay.duels import SeatEnv
+
+    cfg = SimpleNamespace(env_id="race", eval=SimpleNamespace(max_episode_steps=4))
+    env = SeatEnv(SimpleNamespace(parallel_factory=lambda: Race(goal=10**9), config=cfg),
+                  ("still", always(0)))
+    env.reset(seed=0)
+    ends = [env.step(1)[2:4] for _ in range(4)]
+    assert ends[:3] == [(False, False)] * 3 and ends[3] == (False, True)
+
+
 def test_state_dict_round_trip_of_the_seats():
     env = TwoAgentVectorEnv(Race, 3)
     env.seat[:] = [1, 1, 0]

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from ..config import PolicyConfig
 from ..distributions import Joint
 from ..envs.spaces import HeadSpec
-from .encoder import ImageSpec, body
+from .encoder import ImageSpec, MultiSpec, body
 from .heads import make_head, project_heads_
 from .mlp import linear, mlp
 
@@ -18,7 +18,7 @@ from .mlp import linear, mlp
 class ActorCritic(nn.Module):
     def __init__(self, obs_dim: int, heads: Mapping[str, HeadSpec], cfg: PolicyConfig,
                  used_when: Mapping[str, tuple[str, int]] | None = None,
-                 image: ImageSpec | None = None):
+                 image: ImageSpec | MultiSpec | None = None):
         super().__init__()
         self.used_when = dict(used_when or {})
         self.image = image  # an image encoder in front of each MLP (nets/encoder.py)

@@ -125,10 +125,15 @@ class TwoAgentVectorEnv(gym.vector.VectorEnv):
     """`num_envs` copies of the parallel env made by `make_env`, stepped with the learner's
     batched action for its seat and the opponent's for the other. Episodes finished since the
     last `take_duels()` wait there. Its state (`state_dict`) is the learner's seats (which a
-    seeded reset sets back to `i % 2`)."""
+    seeded reset sets back to `i % 2`). `max_episode_steps` cuts a duel that lasts longer
+    (truncated, judged as any finished duel): a PettingZoo env's own time limit, if it has one,
+    is invisible from outside, so an evaluation that must end passes the cap whatever the env."""
 
-    def __init__(self, make_env: ParallelFactory, num_envs: int, source: Any = "the env"):
+    def __init__(self, make_env: ParallelFactory, num_envs: int, source: Any = "the env",
+                 max_episode_steps: int | None = None):
         self.envs = [make_env() for _ in range(num_envs)]
+        self.max_episode_steps = max_episode_steps
+        self._steps = np.zeros(num_envs, int)
         self.agents = two_agents(self.envs[0], source)
         self.source = source
         first = self.envs[0]
@@ -182,6 +187,7 @@ class TwoAgentVectorEnv(gym.vector.VectorEnv):
         self._started_with[i] = self.opponent_name
         self._mixed[i] = False
         self._returns[i] = 0.0
+        self._steps[i] = 0
         self._needs_reset[i] = False
         return obs[me], dict(infos.get(me, {}))
 
@@ -225,6 +231,9 @@ class TwoAgentVectorEnv(gym.vector.VectorEnv):
         self._opp_obs[i], self._opp_info[i] = obs.get(opp), infos.get(opp, {})
         info = dict(infos.get(me, {}))
         terminated, truncated = bool(terms.get(me, False)), bool(truncs.get(me, False))
+        self._steps[i] += 1
+        truncated = truncated or (self.max_episode_steps is not None
+                                  and self._steps[i] >= self.max_episode_steps)
         if terminated or truncated or not self.envs[i].agents:
             outcome = info["outcome"] = judged(info, *self._returns[i])
             self._duels.append(Duel(str(self._started_with[i]), outcome, bool(self._mixed[i])))

@@ -52,7 +52,8 @@ def play_duels(pilot: Any, opponent: str | Any, episodes: int, deterministic: bo
     name, opp = make_opponent(pilot, opponent, deterministic, seed)
 
     def make(n: int) -> TwoAgentVectorEnv:
-        envs = TwoAgentVectorEnv(factory, n, pilot.config.env_id)
+        envs = TwoAgentVectorEnv(factory, n, pilot.config.env_id,
+                                 pilot.config.eval.max_episode_steps)
         envs.set_opponent(name, opp)
         return envs
 
@@ -72,7 +73,8 @@ class SeatEnv(gym.Env):
     """One two-agent env seen from one seat, the other played by `opponent` (as
     `make_opponent` gives it): what a single-agent env is to a recorder. The seat alternates
     from one episode to the next, starting in the first, as in `play_duels`. `info["outcome"]`
-    is the seated pilot's ("win", "draw", "loss"); `render()` is the two-agent env's."""
+    is the seated pilot's ("win", "draw", "loss"); `render()` is the two-agent env's. A duel
+    is cut after the pilot's `eval.max_episode_steps`, as in `play_duels`."""
 
     def __init__(self, pilot: Any, opponent: tuple[str, Any], render_mode: str | None = None):
         make = _factory(pilot)
@@ -90,6 +92,8 @@ class SeatEnv(gym.Env):
         self.render_mode = getattr(self.env, "render_mode", None)
         self.episodes = 0
         self.seat = 0
+        self.max_steps = pilot.config.eval.max_episode_steps
+        self._t = 0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         self.seat = self.episodes % 2
@@ -99,6 +103,7 @@ class SeatEnv(gym.Env):
         self._opp = (obs[opp], infos.get(opp, {}))
         self._script = (self.env.scripted_opponent(opp) if self.opponent == SCRIPTED else None)
         self._returns = [0.0, 0.0]
+        self._t = 0
         return obs[me], dict(infos.get(me, {}))
 
     def step(self, action: Any):
@@ -112,6 +117,8 @@ class SeatEnv(gym.Env):
         self._returns[1] += float(rew.get(opp, 0.0))
         info = dict(infos.get(me, {}))
         term, trunc = bool(terms.get(me, False)), bool(truncs.get(me, False))
+        self._t += 1
+        trunc = trunc or self._t >= self.max_steps
         if term or trunc or not self.env.agents:
             info["outcome"] = judged(info, *self._returns)
             trunc = trunc or not term  # an env whose agents left without a flag

@@ -129,7 +129,8 @@ class League:
         the scripted opponent where the env has one, else against the learner itself (its
         current weights, sampling)."""
         a = self.algo
-        envs = TwoAgentVectorEnv(a.parallel_factory, n, a.config.env_id)
+        envs = TwoAgentVectorEnv(a.parallel_factory, n, a.config.env_id,
+                                 a.config.eval.max_episode_steps)
         if envs.has_scripted:
             envs.set_opponent(SCRIPTED, SCRIPTED)
         else:
@@ -163,7 +164,8 @@ class League:
                                                         torch.Generator(a.device))
 
             def make(n: int) -> TwoAgentVectorEnv:
-                envs = TwoAgentVectorEnv(a.parallel_factory, n, a.config.env_id)
+                envs = TwoAgentVectorEnv(a.parallel_factory, n, a.config.env_id,
+                                         a.config.eval.max_episode_steps)
                 envs.set_opponent("pool", self._eval_opponent)
                 return envs
 
