@@ -103,7 +103,7 @@ class PolicyConfig:
     """Actor and critic networks and the action distributions."""
 
     hidden_sizes: tuple[int, ...] = param((64, 64), "hidden layer widths of actor and critic MLPs")
-    encoder: str = param("auto", "auto: for PPO, a convolutional encoder in front of the MLPs "
+    encoder: str = param("auto", "auto: a convolutional encoder in front of the networks "
                                  "when the observation is an image (a Box (H, W, C) or (C, H, W), "
                                  "C <= 16, sides >= 8) or has images among its Dict/Tuple "
                                  "entries, else none; cnn: require it; mlp: never "

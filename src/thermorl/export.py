@@ -119,8 +119,12 @@ class DeterministicActor(nn.Module):
         # a copy, so that moving the graph to the CPU leaves a policy on a GPU where it is
         net = algo.policy.actor if hasattr(algo.policy, "actor") else algo.policy  # SAC's actor
         self.net = copy.deepcopy(net)
-        # the MLP body before the heads (and the core): SAC's actor calls it `body`
+        # the MLP body before the heads (and the core): SAC's actor calls it `body`, and reads
+        # the critics' image encoder where there is one
         self.body = self.net.body if hasattr(self.net, "body") else self.net.actor_body
+        encoder = getattr(algo.policy, "encoder", None) if hasattr(self.net, "body") else None
+        if encoder is not None:
+            self.body = nn.Sequential(copy.deepcopy(encoder), *self.net.body)
         self.recurrent = sig.state_size > 0
         self.obs_spaces = [leaf.space for leaf in algo.obs_layout.leaves]
         self.specs: dict[str, HeadSpec] = dict(algo.heads)

@@ -120,8 +120,7 @@ class Algorithm:
         self.used_when = used_when(cfg.policy.parameterized, self.heads)
         self.obs_layout = ObsLayout(self.obs_space)
         self.obs_dim = self.obs_layout.dim
-        self.image = encoder.resolve(cfg.policy.encoder, self.obs_space, self._norm_obs,
-                                     self.algo_name)
+        self.image = encoder.resolve(cfg.policy.encoder, self.obs_space, self._norm_obs)
         self.obs_norm = (ObsNormalizer((self.obs_dim,), cfg.ppo.clip_obs)
                          if self._norm_obs else None)
         # with Ray, observation statistics come from what the runners saw, not the learner's env
@@ -477,8 +476,11 @@ class Algorithm:
                                 f"not {cls.algo_name!r}")
         data = yaml.safe_load(state["config"])
         policy = data.get("policy")
-        if isinstance(policy, dict) and "encoder" not in policy:
-            policy["encoder"] = "mlp"  # saved before image encoders: its networks have none
+        if isinstance(policy, dict) and ("encoder" not in policy or (
+                cls.algo_name == "sac" and not any(k.startswith("encoder.")
+                                                   for k in state["policy"]))):
+            # saved before image encoders (SAC's came later than PPO's): its networks have none
+            policy["encoder"] = "mlp"
         if device is not None:
             data["device"] = device
         data.update(config_changes)

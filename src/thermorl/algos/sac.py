@@ -62,7 +62,7 @@ class SAC(Algorithm):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             self.policy = SACNets(self.obs_dim, self.heads, config.policy, n_cont,
-                                  n_joint).to(self.device)
+                                  n_joint, self.image).to(self.device)
         self.entropy = EntropyControl(head_settings(config.entropy, self.heads, 0.0, "sac"),
                                       self.heads)
         # the learner draws its actions' noise on the device (the replay indices stay on the

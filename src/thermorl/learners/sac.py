@@ -50,7 +50,7 @@ class SACLearner:
         self.parts = discrete_parts(self.heads)
         self.optimizer = torch.optim.Adam(nets.actor.parameters(), lr=cfg.learning_rate,
                                           foreach=True)
-        self.critic_optimizer = torch.optim.Adam(nets.critic.parameters(),
+        self.critic_optimizer = torch.optim.Adam(nets.critic_parameters(),
                                                  lr=cfg.learning_rate, foreach=True)
 
     def _joint_probs(self, dist: Joint) -> Tensor | None:
@@ -87,12 +87,14 @@ class SACLearner:
         with torch.no_grad():  # the soft Q target, from the twin target critics at s'
             nd = nets.dist(b.next_obs, b.next_action_masks)
             n_cont, n_ent = self._policy_terms(nd, reparameterize=False)
-            q_next = nets.critic_target(self._critic_input(b.next_obs, n_cont)).min(0).values
+            q_next = nets.critic_target(self._critic_input(nets.features(b.next_obs, True),
+                                                          n_cont)).min(0).values
             v_next = soft_value(q_next, entropy_bonus(alphas, n_ent), self._joint_probs(nd))
             y = soft_q_target(b.rewards, b.terminated, v_next, s.gamma)
 
+        feat = nets.features(b.obs)  # the image encoder's, if any, trained by the critic loss
         stored_cont = torch.cat([b.actions[h] for h in self.cont], -1) if self.cont else None
-        q = nets.critic(self._critic_input(b.obs, stored_cont))  # [2, B, K]
+        q = nets.critic(self._critic_input(feat, stored_cont))  # [2, B, K]
         if self.parts:
             idx = joint_index([b.actions[h] if i is None else b.actions[h][:, i]
                                for h, i, _ in self.parts], [n for *_, n in self.parts])
@@ -104,10 +106,12 @@ class SACLearner:
         c_loss.backward()
         self.critic_optimizer.step()
 
-        dist = nets.dist(b.obs, b.action_masks)
+        # the actor reads the features as they were before this step, as constants
+        feat = feat.detach()
+        dist = nets.actor.dist(feat, b.action_masks)
         cont, ents = self._policy_terms(dist, reparameterize=True)
         # the updated critics, as constants: the gradient reaches the actor through `cont`
-        q_pi = nets.critic(self._critic_input(b.obs, cont), detach=True).min(0).values
+        q_pi = nets.critic(self._critic_input(feat, cont), detach=True).min(0).values
         a_loss = actor_loss(q_pi, entropy_bonus(alphas, ents), self._joint_probs(dist))
         self.optimizer.zero_grad(set_to_none=True)
         a_loss.backward()

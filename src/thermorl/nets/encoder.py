@@ -111,21 +111,14 @@ def describe(spec: ImageSpec | MultiSpec) -> str:
                                                     for name, s in spec.images)
 
 
-def resolve(encoder: str, space: gym.Space, normalized: bool, algo: str
-            ) -> ImageSpec | MultiSpec | None:
+def resolve(encoder: str, space: gym.Space, normalized: bool) -> ImageSpec | MultiSpec | None:
     """The image encoder `policy.encoder` asks for on `space` (None: the MLP alone). `auto`
-    picks a CNN for an image observation, or for the image entries of a Dict or Tuple one,
-    under PPO (SAC's critics take the observation beside the action, and have no encoder yet);
+    picks a CNN for an image observation, or for the image entries of a Dict or Tuple one;
     `cnn` on anything else is an error saying why."""
     if encoder == "mlp":
         return None
     found = find(space, normalized)
-    if encoder == "auto" and (found is None or algo != "ppo"):
-        return None
-    if algo != "ppo":
-        raise ConfigError(f"policy.encoder cnn: {algo.upper()} has no image encoder yet; "
-                          f"accepted: policy.encoder mlp or auto (flattened pixels)")
-    if found is None:
+    if found is None and encoder == "cnn":
         raise ConfigError(f"policy.encoder cnn needs an image observation, a Box of shape "
                           f"(H, W, C) or (C, H, W) with C <= {MAX_CHANNELS} and sides "
                           f">= {MIN_SIDE} (or bytes of shape (H, W)), alone or as an entry of "
