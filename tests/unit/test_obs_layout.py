@@ -77,3 +77,21 @@ def test_unsupported_spaces_name_what_is_accepted(space, where):
         ObsLayout(space)
     assert "accepted: Box, Discrete, MultiDiscrete, MultiBinary, or a Dict / Tuple" in str(e.value)
 
+
+
+def test_an_entry_it_cannot_encode_comes_with_how_to_leave_it_out():
+    space = spaces.Dict({"image": spaces.Box(0, 255, (7, 7, 3), np.uint8),
+                         "mission": spaces.Text(20)})
+    with pytest.raises(EnvError) as e:
+        ObsLayout(space, "minigrid:MiniGrid-Empty-5x5-v0")
+    msg = str(e.value)
+    assert "thermorl.envs.MaskObservation(env, hide=['mission'])" in msg
+    assert ("thermorl train thermorl/MaskObservation-v0 --env-kwargs \"{env: "
+            "'minigrid:MiniGrid-Empty-5x5-v0', hide: [mission]}\"") in msg
+    with pytest.raises(EnvError) as e:  # a Python env: no command line to offer
+        ObsLayout(space)
+    assert "MaskObservation(env, hide=['mission'])" in str(e.value)
+    assert "--env-kwargs" not in str(e.value)
+    with pytest.raises(EnvError) as e:  # nothing to hide in a Tuple
+        ObsLayout(spaces.Tuple((spaces.Discrete(2), spaces.Text(3))), "X-v0")
+    assert "MaskObservation" not in str(e.value)

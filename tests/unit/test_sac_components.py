@@ -189,3 +189,29 @@ def test_a_buffer_larger_than_memory_is_a_config_error_naming_what_fits(monkeypa
     with pytest.raises(ConfigError, match=r"sac.buffer_size 1,001 transitions of 104 bytes .*"
                                           r"accepted: sac.buffer_size up to 1,000"):
         ReplayBuffer(1001, 10, HEADS, torch.device("cpu"))
+    # observations stored as bytes: a quarter of the floats' memory
+    assert replay.row_bytes(10, HEADS, obs_bytes=1) == 20 + 16 + 8
+    ReplayBuffer(2363, 10, HEADS, torch.device("cpu"), torch.uint8)  # 2,363 x 44 <= 104,000
+    with pytest.raises(ConfigError, match=r"\(10 observation bytes, stored twice"):
+        ReplayBuffer(2364, 10, HEADS, torch.device("cpu"), torch.uint8)
+
+
+def test_byte_valued_observations_are_stored_as_bytes_and_given_back_as_floats():
+    from gymnasium import spaces
+
+    from thermorl.envs.spaces import ObsLayout
+
+    image = spaces.Box(0, 255, (4, 4, 3), np.uint8)
+    assert ObsLayout(image).byte_valued
+    assert ObsLayout(spaces.Dict({"cam": image, "coin": spaces.Discrete(2),
+                                  "bits": spaces.MultiBinary(3)})).byte_valued
+    assert not ObsLayout(spaces.Dict({"cam": image, "pos": spaces.Box(-1, 1, (2,))})).byte_valued
+    buf = ReplayBuffer(4, 3, HEADS, torch.device("cpu"), torch.uint8)
+    obs = torch.tensor([[0.0, 17.0, 255.0], [1.0, 0.0, 128.0]])
+    buf.add(obs, {"c": torch.zeros(2), "g": torch.zeros(2, 2)}, torch.ones(2), 255 - obs,
+            torch.zeros(2), torch.ones(2, dtype=torch.bool))
+    assert buf.obs.dtype == torch.uint8 and buf.obs.element_size() == 1
+    b = buf.sample(8, torch.Generator().manual_seed(0))
+    assert b.obs.dtype == torch.float32
+    for o, n in zip(b.obs, b.next_obs):
+        assert o.tolist() in obs.tolist() and (n + o).tolist() == [255.0] * 3

@@ -70,7 +70,8 @@ class SAC(Algorithm):
         self.learn_gen = generator_on(self.device, self.shuffle_gen, config.seed + 2)
         self.learner = SACLearner(self.policy, self.heads, s, self.entropy, self.learn_gen)
         self.entropy.attach(self.policy.actor.heads, config.policy.log_std_init is None)
-        self.buffer = ReplayBuffer(s.buffer_size, self.obs_dim, self.heads, self.device)
+        self.buffer = ReplayBuffer(s.buffer_size, self.obs_dim, self.heads, self.device,
+                                   torch.uint8 if self.obs_layout.byte_valued else torch.float32)
         self.collector.noise = self._make_noise(s.num_envs, config.seed)
 
     def _check_heads(self) -> None:

@@ -6,6 +6,9 @@ episode bootstraps from, and the step after it only resets the env. The caller p
 False for those reset-only steps and they are not stored. Discrete heads' action masks (and the
 next state's, for the expectation in the target) are stored from the first time the env masks
 a head; transitions before that had every action valid.
+
+Observations whose every value is a byte (pixels of a uint8 image, one-hot discrete entries,
+binary ones) are stored as bytes, a quarter of float32's memory, and given back as floats.
 """
 
 from __future__ import annotations
@@ -33,12 +36,12 @@ class ReplayBatch:
     next_action_masks: dict[str, Tensor]
 
 
-def row_bytes(obs_dim: int, heads: Mapping[str, HeadSpec]) -> int:
-    """Bytes of one stored transition: obs and next obs, actions, reward and terminal flag
-    (masks, which only masked envs store, left out)."""
+def row_bytes(obs_dim: int, heads: Mapping[str, HeadSpec], obs_bytes: int = 4) -> int:
+    """Bytes of one stored transition: obs and next obs (`obs_bytes` a value), actions, reward
+    and terminal flag (masks, which only masked envs store, left out)."""
     action = sum(8 * (1 if s.kind == "categorical" else len(s.nvec)) if s.discrete else 4 * s.dim
                  for s in heads.values())
-    return 4 * 2 * obs_dim + action + 8
+    return obs_bytes * 2 * obs_dim + action + 8
 
 
 def memory_of(device: torch.device) -> int | None:
@@ -54,31 +57,35 @@ def memory_of(device: torch.device) -> int | None:
 
 
 def check_fits(capacity: int, obs_dim: int, heads: Mapping[str, HeadSpec],
-               device: torch.device) -> None:
+               device: torch.device, obs_dtype: torch.dtype = torch.float32) -> None:
     """A buffer that could never fill without running out of memory is a config error now,
     not an allocation failure (or the OS's OOM killer) hours into a run."""
-    row, total = row_bytes(obs_dim, heads), memory_of(device)
+    size = torch.empty((), dtype=obs_dtype).element_size()
+    row, total = row_bytes(obs_dim, heads, size), memory_of(device)
     if total is None or capacity * row <= total:
         return
+    kind = "bytes" if size == 1 else "floats"
     raise ConfigError(
         f"sac.buffer_size {capacity:,} transitions of {row:,} bytes each ({obs_dim:,} "
-        f"observation floats, stored twice: obs and next obs) need {capacity * row / 1e9:.1f} "
+        f"observation {kind}, stored twice: obs and next obs) need {capacity * row / 1e9:.1f} "
         f"GB, more than the {total / 1e9:.1f} GB of memory {device.type} has; accepted: "
         f"sac.buffer_size up to {total // row:,} (less leaves room for the rest)")
 
 
 class ReplayBuffer:
+    """`obs_dtype` torch.uint8 stores observations as bytes (exact only for values 0-255)."""
+
     def __init__(self, capacity: int, obs_dim: int, heads: Mapping[str, HeadSpec],
-                 device: torch.device):
+                 device: torch.device, obs_dtype: torch.dtype = torch.float32):
         self.capacity, self.heads, self.device = capacity, dict(heads), device
-        check_fits(capacity, obs_dim, heads, device)
+        check_fits(capacity, obs_dim, heads, device, obs_dtype)
 
         # Uninitialized: only rows below `size` are ever read, and memory the OS has not
         # handed out yet costs nothing, so a 1M-row buffer's footprint grows as it fills.
         def z(*shape: int, dtype: torch.dtype = torch.float32) -> Tensor:
             return torch.empty((capacity, *shape), dtype=dtype, device=device)
 
-        self.obs, self.next_obs = z(obs_dim), z(obs_dim)
+        self.obs, self.next_obs = z(obs_dim, dtype=obs_dtype), z(obs_dim, dtype=obs_dtype)
         # Gaussian heads hold the squashed action in [-1, 1], what the critics take as input
         self.actions = {h: (z(dtype=torch.long) if s.kind == "categorical" else
                             z(len(s.nvec), dtype=torch.long) if s.discrete else z(s.dim))
@@ -107,8 +114,8 @@ class ReplayBuffer:
         if n == 0:
             return
         rows = (self.pos + torch.arange(n, device=self.device)) % self.capacity
-        self.obs[rows] = obs[keep]
-        self.next_obs[rows] = next_obs[keep]
+        self.obs[rows] = obs[keep].to(self.obs.dtype)
+        self.next_obs[rows] = next_obs[keep].to(self.obs.dtype)
         for h, a in actions.items():
             self.actions[h][rows] = a[keep].to(self.actions[h].dtype)
         self.rewards[rows] = rewards[keep].float()
@@ -126,8 +133,8 @@ class ReplayBuffer:
         if self.size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
         idx = torch.randint(self.size, (batch_size,), generator=generator).to(self.device)
-        return ReplayBatch(self.obs[idx], {h: a[idx] for h, a in self.actions.items()},
-                           self.rewards[idx], self.next_obs[idx], self.terminated[idx],
+        return ReplayBatch(self.obs[idx].float(), {h: a[idx] for h, a in self.actions.items()},
+                           self.rewards[idx], self.next_obs[idx].float(), self.terminated[idx],
                            {h: m[idx] for h, m in self.action_masks.items()},
                            {h: m[idx] for h, m in self.next_action_masks.items()})
 

@@ -198,8 +198,9 @@ class ObsLayout:
     is not a magnitude). A top-level Dict may carry an `action_mask` entry, taken out here and
     read as masks."""
 
-    def __init__(self, space: gym.Space):
+    def __init__(self, space: gym.Space, env_id: str | None = None):
         self.space = space
+        self.env_id = env_id  # for the hint on an entry it cannot encode
         self.leaves: list[ObsLeaf] = []
         if isinstance(space, (gym.spaces.Dict, gym.spaces.Tuple)):
             self._walk(space, ())
@@ -224,11 +225,30 @@ class ObsLayout:
             if not isinstance(space, _LEAF_SPACES):
                 where = SEP.join(map(str, path))
                 raise EnvError(f"observation entry {where!r}: {space} is not supported; "
-                               f"accepted: {_ACCEPTED}")
+                               f"accepted: {_ACCEPTED}{self._hide_hint(path)}")
             self.leaves.append(ObsLeaf(SEP.join(map(str, path)), path, space, _leaf_dim(space)))
             return
         for k, s in items:
             self._walk(s, path + (k,))
+
+    def _hide_hint(self, path: tuple[Any, ...]) -> str:
+        """How to train without a top-level Dict entry thermorl cannot encode (MiniGrid's text
+        `mission`, say): the MaskObservation wrapper, in Python and on the command line."""
+        if not isinstance(self.space, gym.spaces.Dict):
+            return ""
+        key = path[0]
+        cli = (f"; from the command line: thermorl train thermorl/MaskObservation-v0 "
+               f"--env-kwargs \"{{env: '{self.env_id}', hide: [{key}]}}\""
+               if self.env_id else "")
+        return (f". To train without it, wrap the env: thermorl.envs.MaskObservation(env, "
+                f"hide=[{key!r}]){cli} (docs/observation_spaces.md)")
+
+    @property
+    def byte_valued(self) -> bool:
+        """Is every value of the flat vector a whole number in 0-255: bytes (uint8 Box), one-hot
+        (Discrete, MultiDiscrete) or 0/1 (MultiBinary)? Then it can be stored as bytes."""
+        return all(not isinstance(leaf.space, gym.spaces.Box) or leaf.space.dtype == np.uint8
+                   for leaf in self.leaves)
 
     @property
     def keys(self) -> list[str] | None:
