@@ -243,10 +243,12 @@ def _default_run_dir(cfg: Config) -> Path:
     return Path("runs") / f"{env}-{cfg.algo}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def _resume_command(run_dir: Path, env_id: str) -> str:
-    """The command that continues a run this process started: its env module is one the user
-    chose, so the command trusts it."""
-    trust = " --trust-env-module" if env_module(env_id) else ""
+def _resume_command(run_dir: Path, cfg: Config) -> str:
+    """The command that continues a run this process started: its env's module (and its
+    wrappers' modules) are ones the user chose, so the command trusts them."""
+    own = env_module(cfg.env_id) or any(":" in (w if isinstance(w, str) else next(iter(w)))
+                                        for w in cfg.env_wrappers)
+    trust = " --trust-env-module" if own else ""
     return f"thermorl train --resume {run_dir}{trust}"
 
 
@@ -346,7 +348,7 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             by = "" if e.signum == signal.SIGINT else f" by {signal.Signals(e.signum).name}"
             where = f"checkpoint saved to {e.path}" if e.path else "no run directory"
             _say(f"\nthermorl: interrupted{by} at step {e.step:,}; {where}\n"
-                 f"resume with: {_resume_command(run_dir, algo.config.env_id)}")
+                 f"resume with: {_resume_command(run_dir, algo.config)}")
             return code
     ev = algo.final_eval or {}
     print(f"final eval: mean return {ev['mean_return']:.2f} +/- {ev['std_return']:.2f} over "

@@ -125,6 +125,15 @@ class PolicyConfig:
                                 accepts="{selector_head: {option_index: parameter_head, ...}}")
 
 
+WRAPPERS = ("a list of wrappers, each a name (a gymnasium.wrappers class, or module:Class) or "
+            "{name: {keyword: value}}")
+
+
+def _wrappers(value: Any, path: str) -> Any:
+    from .envs.wrappers import parse
+    return parse(value, path)
+
+
 def _schedule(value: Any, path: str) -> Any:
     from .entropy import schedules
     return None if value is None else schedules.to_config(schedules.parse(value, path))
@@ -335,6 +344,10 @@ class Config:
                                   "0 keeps torch's default)", ge=0)
     preset: str = param("auto", "hyperparameter preset: auto (by env id), none, or a preset name")
     env_kwargs: dict = param({}, "keyword arguments for gymnasium.make", deep=True)
+    env_wrappers: list = param([], "gymnasium wrappers around every env, the first innermost: "
+                                   "[AtariPreprocessing, {FrameStackObservation: {stack_size: "
+                                   "4}}] (docs/observation_spaces.md)",
+                               parse=lambda v, path: _wrappers(v, path), accepts=WRAPPERS)
     ppo: PPOConfig = field(default_factory=PPOConfig, metadata={"help": "PPO hyperparameters"})
     sac: SACConfig = field(default_factory=SACConfig, metadata={"help": "SAC hyperparameters"})
     policy: PolicyConfig = field(default_factory=PolicyConfig,

@@ -270,6 +270,10 @@ def check(cfg: Config) -> Config:
         raise ConfigError(f"selfplay.enabled with runners.backend {cfg.runners.backend}: the "
                           f"opponent acts in the training process beside its envs; accepted: "
                           f"runners.backend local")
+    if sp.enabled and cfg.env_wrappers:
+        raise ConfigError("selfplay.enabled with env_wrappers: gymnasium wrappers wrap a "
+                          "single-agent env, and self-play's is a two-agent PettingZoo one; "
+                          "accepted: env_wrappers [] (wrap the env in your module:factory)")
     if sp.enabled and sp.latest_ratio == 1.0 and sp.scripted_weight > 0:
         raise ConfigError(f"selfplay.scripted_weight={sp.scripted_weight} has no effect with "
                           f"selfplay.latest_ratio=1.0 (every draw is the latest self); accepted: "

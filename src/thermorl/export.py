@@ -88,7 +88,8 @@ def masked_heads(algo: Any) -> list[str]:
     if isinstance(space, gym.spaces.Dict) and ACTION_MASK_KEY in space.spaces:
         m = space.spaces[ACTION_MASK_KEY]
         return list(m.spaces) if isinstance(m, gym.spaces.Dict) else heads[:1]
-    envs = make_vector_env(algo.env_source, 1, algo.config.env_kwargs)
+    envs = make_vector_env(algo.env_source, 1, algo.config.env_kwargs,
+                           wrappers=algo.config.env_wrappers)
     try:
         _, info = envs.reset(seed=algo.config.seed)
     finally:
@@ -332,7 +333,8 @@ def check_onnx(algo: Any, path: str | Path, n: int, num_envs: int = 4) -> dict[s
     sess = _session(path)
     meta = read_meta(path)
     recurrent = meta["state_size"] > 0
-    envs = make_vector_env(algo.env_source, num_envs, algo.config.env_kwargs)
+    envs = make_vector_env(algo.env_source, num_envs, algo.config.env_kwargs,
+                           wrappers=algo.config.env_wrappers)
     gen = torch.Generator(algo.device).manual_seed(algo.config.seed + 7)
     worst, seen = 0.0, 0
     state = None

@@ -101,7 +101,7 @@ def record(algo: Any, path: str | Path, episodes: int = 1, deterministic: bool =
     seed = algo.config.seed + 10_000 if seed is None else seed
     if env is None:
         env = functools.partial(make_render_env, algo.env_source, algo.config.env_kwargs,
-                                algo.config.eval.max_episode_steps)
+                                algo.config.eval.max_episode_steps, algo.config.env_wrappers)
     with _offscreen():
         return _record(algo, env(), path, episodes, deterministic, seed, fps)
 

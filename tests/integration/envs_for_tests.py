@@ -119,3 +119,14 @@ class SpotSideEnv(gym.Env):
 SPOT_ID = "ThermorlTest/SpotSide-v0"
 if SPOT_ID not in gym.registry:
     gym.register(SPOT_ID, entry_point=SpotSideEnv)
+
+
+class ScaleReward(gym.RewardWrapper):
+    """A wrapper of the tests' own, named as `envs_for_tests:ScaleReward` in `env_wrappers`."""
+
+    def __init__(self, env: gym.Env, factor: float = 1.0):
+        super().__init__(env)
+        self.factor = factor
+
+    def reward(self, reward):
+        return self.factor * reward

@@ -28,3 +28,12 @@ def test_image_examples_run_and_learn(capsys, which, encoder):
     exec(compile(code, "docs/observation_spaces.md", "exec"), {})
     name, ret = capsys.readouterr().out.split()
     assert name == encoder and float(ret) >= 7.5
+
+
+@pytest.mark.slow  # CartPole's preset, 100k steps: about 15 s
+def test_wrappers_example_stacks_frames_and_solves_cartpole(capsys):
+    code = re.findall(r"```python\n(.*?)```", DOC, flags=re.S)[2]
+    assert "env_wrappers" in code
+    exec(compile(code, "docs/observation_spaces.md", "exec"), {})
+    shape, ret = capsys.readouterr().out.strip().split("\n")
+    assert shape == "(2, 5)" and float(ret) >= 475, (shape, ret)

@@ -112,6 +112,12 @@ def test_cli_eval_and_resume_need_the_flag(tmp_path, marker_env, run_cli):
 def test_the_printed_resume_command_trusts_the_module_the_user_chose(tmp_path):
     from thermorl.cli import _resume_command
 
-    assert _resume_command(tmp_path, "CartPole-v1") == f"thermorl train --resume {tmp_path}"
-    assert _resume_command(tmp_path, "my_pkg.envs:MyEnv-v0") == (
-        f"thermorl train --resume {tmp_path} --trust-env-module")
+    from thermorl.config import Config
+
+    assert _resume_command(tmp_path, Config()) == f"thermorl train --resume {tmp_path}"
+    trusted = f"thermorl train --resume {tmp_path} --trust-env-module"
+    assert _resume_command(tmp_path, Config(env_id="my_pkg.envs:MyEnv-v0")) == trusted
+    # a wrapper from the user's module is theirs too; gymnasium's are not
+    assert _resume_command(tmp_path, Config(env_wrappers=["ClipReward"])) == (
+        f"thermorl train --resume {tmp_path}")
+    assert _resume_command(tmp_path, Config(env_wrappers=[{"my_pkg:W": {"k": 1}}])) == trusted

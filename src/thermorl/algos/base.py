@@ -112,7 +112,8 @@ class Algorithm:
             self.parallel_factory = parallel_factory(self.env_source, cfg.env_kwargs)
             envs = TwoAgentVectorEnv(self.parallel_factory, self.num_envs, cfg.env_id)
         else:
-            envs = make_vector_env(self.env_source, n_local, cfg.env_kwargs, backend=backend)
+            envs = make_vector_env(self.env_source, n_local, cfg.env_kwargs, backend=backend,
+                                   wrappers=cfg.env_wrappers)
         self.obs_space = envs.single_observation_space
         self.action_space = envs.single_action_space
         self.action_layout = ActionLayout(self.action_space, squash=cfg.policy.squash)
@@ -130,7 +131,8 @@ class Algorithm:
         self.evaluator = Evaluator(
             lambda n: (self.league.eval_envs(n) if self.league is not None else
                        make_vector_env(self.env_source, n, cfg.env_kwargs, backend=backend,
-                                       max_episode_steps=cfg.eval.max_episode_steps)),
+                                       max_episode_steps=cfg.eval.max_episode_steps,
+                                       wrappers=cfg.env_wrappers)),
             self.obs_layout, self.action_layout, self.device, self.obs_norm,
             clock=lambda: self.global_step)
         # The run's own generators, so its randomness does not depend on other torch users.

@@ -15,12 +15,13 @@ import functools
 import importlib
 import signal
 import sys
-from typing import Any, Callable, Iterable, Iterator, Union
+from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 
 import gymnasium as gym
 from gymnasium.vector import AutoresetMode
 
 from ..errors import EnvError
+from .wrappers import apply as apply_wrappers
 
 EnvSource = Union[str, Callable[[], gym.Env]]
 
@@ -49,14 +50,14 @@ def only_importing(allowed: Iterable[str], source: str) -> Iterator[None]:
         _IMPORT_LIMIT.reset(token)
 
 
-def _check_import_allowed(env_id: str, module: str) -> None:
+def _check_import_allowed(env_id: str, module: str, what: str = "env id") -> None:
     limit = _IMPORT_LIMIT.get()
     if limit is None or module in sys.modules or module in limit[0]:
         return
-    raise EnvError(f"{limit[1]} names env id {env_id!r}, which would import module {module!r}; "
+    env = f"the env (env={env_id!r}, or a factory) or " if what == "env id" else ""
+    raise EnvError(f"{limit[1]} names {what} {env_id!r}, which would import module {module!r}; "
                    f"loading never imports a module you did not ask for: if you trust it, pass "
-                   f"the env (env={env_id!r}, or a factory) or trust_env_module=True (CLI: "
-                   f"--trust-env-module)")
+                   f"{env}trust_env_module=True (CLI: --trust-env-module)")
 
 
 def check_env_id(env_id: str) -> str:
@@ -81,16 +82,24 @@ def check_env_id(env_id: str) -> str:
 
 def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any] | None = None,
                     render_mode: str | None = None, backend: str = "local",
-                    max_episode_steps: int | None = None) -> gym.vector.VectorEnv:
+                    max_episode_steps: int | None = None,
+                    wrappers: Sequence[Any] = ()) -> gym.vector.VectorEnv:
     """A vector env of `num_envs` copies: with `backend` local, an env's native vector entry
     point where it has one, else gymnasium's SyncVectorEnv; with async, each copy in its own
     process (AsyncVectorEnv). `max_episode_steps`: a time limit for envs that have none of
-    their own (evaluation's, so that a policy that never ends an episode cannot hang it)."""
+    their own (evaluation's, so that a policy that never ends an episode cannot hang it).
+    `wrappers`: the config's `env_wrappers`, around each copy (envs/wrappers.py)."""
     kwargs = dict(env_kwargs or {})
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     if backend not in ("local", "async"):
         raise EnvError(f"runners.backend {backend!r}: accepted: local, async")
+    if wrappers:  # one env made here first, so a bad id or wrapper fails in this process
+        if not callable(source) and max_episode_steps is not None \
+                and gym.spec(check_env_id(source)).max_episode_steps is None:
+            kwargs["max_episode_steps"] = max_episode_steps
+        source = functools.partial(_made, source, kwargs, tuple(wrappers))
+        source().close()
     if callable(source):
         if max_episode_steps is not None:
             source = functools.partial(_limited, source, max_episode_steps)
@@ -102,7 +111,7 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
     spec = gym.spec(bare)
     if max_episode_steps is not None and spec.max_episode_steps is None:
         kwargs["max_episode_steps"] = max_episode_steps  # gym.make adds the TimeLimit
-    try:
+    with _made_errors(source, kwargs):
         if backend == "async":
             gym.make(bare, **kwargs).close()  # errors here, in this process, not in a worker's
             return _async([_Worker(functools.partial(gym.make, bare, **kwargs))] * num_envs)
@@ -115,6 +124,13 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
                 pass  # the native vector env does not take these kwargs: fall back to sync
         return gym.make_vec(bare, num_envs, vectorization_mode="sync",
                             vector_kwargs={"autoreset_mode": AutoresetMode.NEXT_STEP}, **kwargs)
+
+
+@contextlib.contextmanager
+def _made_errors(source: str, kwargs: dict[str, Any]) -> Iterator[None]:
+    """What goes wrong making env `source` with `kwargs`, as one EnvError line."""
+    try:
+        yield
     except gym.error.DependencyNotInstalled as e:
         extra = ' (thermorl\'s extra: pip install -e ".[mujoco]")' if "mujoco" in str(e).lower() \
             else ""
@@ -125,6 +141,18 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
         raise EnvError(f"env {source!r} rejected env_kwargs {kwargs}: {e}") from None
     except ImportError as e:  # the env's module needs a package this machine lacks
         raise EnvError(f"env {source!r} could not be made: {_missing(e)}") from None
+
+
+def _made(source: EnvSource, kwargs: dict[str, Any], wrappers: tuple[Any, ...],
+          **extra: Any) -> gym.Env:
+    """One env from `source` (an id made with `kwargs`, or a factory), inside `wrappers`;
+    `extra` (render_mode) goes to the env's maker."""
+    if callable(source):
+        env = source(**extra) if extra else source()
+    else:
+        with _made_errors(source, kwargs):
+            env = gym.make(check_env_id(source), **{**kwargs, **extra})
+    return apply_wrappers(env, wrappers)
 
 
 def _missing(e: ImportError) -> str:
@@ -168,10 +196,11 @@ def _async(fns: list[Callable[[], gym.Env]]) -> gym.vector.VectorEnv:
 
 
 def make_render_env(source: EnvSource, env_kwargs: dict[str, Any] | None = None,
-                    max_episode_steps: int | None = None) -> gym.Env:
+                    max_episode_steps: int | None = None, wrappers: Sequence[Any] = ()
+                    ) -> gym.Env:
     """One env that renders RGB frames (`render_mode="rgb_array"`), for recording videos. A
-    factory is called with `render_mode="rgb_array"` if it takes it. `max_episode_steps`: as
-    for `make_vector_env`."""
+    factory is called with `render_mode="rgb_array"` if it takes it. `max_episode_steps` and
+    `wrappers`: as for `make_vector_env`."""
     kwargs = dict(env_kwargs or {}, render_mode="rgb_array")
     if callable(source):
         try:
@@ -195,6 +224,7 @@ def make_render_env(source: EnvSource, env_kwargs: dict[str, Any] | None = None,
             raise EnvError(f"env {source!r} could not be made to render: {e}") from None
         except ImportError as e:
             raise EnvError(f"env {source!r} could not be made to render: {_missing(e)}") from None
+    env = apply_wrappers(env, wrappers)
     if env.render_mode != "rgb_array":
         modes = env.metadata.get("render_modes", [])
         env.close()
