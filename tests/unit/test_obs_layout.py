@@ -83,15 +83,31 @@ def test_an_entry_it_cannot_encode_comes_with_how_to_leave_it_out():
     space = spaces.Dict({"image": spaces.Box(0, 255, (7, 7, 3), np.uint8),
                          "mission": spaces.Text(20)})
     with pytest.raises(EnvError) as e:
-        ObsLayout(space, "minigrid:MiniGrid-Empty-5x5-v0")
+        ObsLayout(space)
     msg = str(e.value)
     assert "thermorl.envs.MaskObservation(env, hide=['mission'])" in msg
-    assert ("thermorl train thermorl/MaskObservation-v0 --env-kwargs \"{env: "
-            "'minigrid:MiniGrid-Empty-5x5-v0', hide: [mission]}\"") in msg
-    with pytest.raises(EnvError) as e:  # a Python env: no command line to offer
-        ObsLayout(space)
-    assert "MaskObservation(env, hide=['mission'])" in str(e.value)
-    assert "--env-kwargs" not in str(e.value)
+    assert ('--env_wrappers "[{thermorl.envs:MaskObservation: {hide: [mission]}}]"') in msg
     with pytest.raises(EnvError) as e:  # nothing to hide in a Tuple
-        ObsLayout(spaces.Tuple((spaces.Discrete(2), spaces.Text(3))), "X-v0")
+        ObsLayout(spaces.Tuple((spaces.Discrete(2), spaces.Text(3))))
     assert "MaskObservation" not in str(e.value)
+
+
+def test_the_hint_works_as_written():
+    """The wrapper the hint names, built from the hint's own YAML, removes the entry."""
+    import gymnasium as gym
+    import yaml
+
+    from thermorl.envs.wrappers import apply, parse
+
+    class WithText(gym.Env):
+        observation_space = spaces.Dict({"x": spaces.Box(-1, 1, (2,)), "note": spaces.Text(5)})
+        action_space = spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            return {"x": np.zeros(2, np.float32), "note": "hi"}, {}
+
+    wrappers = parse(yaml.safe_load("[{thermorl.envs:MaskObservation: {hide: [note]}}]"), "w")
+    env = apply(WithText(), wrappers)
+    assert list(env.observation_space.spaces) == ["x"]
+    assert ObsLayout(env.observation_space).dim == 2
+    assert list(env.reset()[0]) == ["x"]

@@ -119,8 +119,7 @@ class Algorithm:
         self.action_layout = ActionLayout(self.action_space, squash=cfg.policy.squash)
         self.heads = self.action_layout.heads
         self.used_when = used_when(cfg.policy.parameterized, self.heads)
-        self.obs_layout = ObsLayout(self.obs_space, self.env_source
-                                    if isinstance(self.env_source, str) else None)
+        self.obs_layout = ObsLayout(self.obs_space)
         self.obs_dim = self.obs_layout.dim
         self.image = encoder.resolve(cfg.policy.encoder, self.obs_space, self._norm_obs)
         self.obs_norm = (ObsNormalizer((self.obs_dim,), cfg.ppo.clip_obs)

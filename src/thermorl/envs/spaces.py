@@ -198,9 +198,8 @@ class ObsLayout:
     is not a magnitude). A top-level Dict may carry an `action_mask` entry, taken out here and
     read as masks."""
 
-    def __init__(self, space: gym.Space, env_id: str | None = None):
+    def __init__(self, space: gym.Space):
         self.space = space
-        self.env_id = env_id  # for the hint on an entry it cannot encode
         self.leaves: list[ObsLeaf] = []
         if isinstance(space, (gym.spaces.Dict, gym.spaces.Tuple)):
             self._walk(space, ())
@@ -237,11 +236,10 @@ class ObsLayout:
         if not isinstance(self.space, gym.spaces.Dict):
             return ""
         key = path[0]
-        cli = (f"; from the command line: thermorl train thermorl/MaskObservation-v0 "
-               f"--env-kwargs \"{{env: '{self.env_id}', hide: [{key}]}}\""
-               if self.env_id else "")
         return (f". To train without it, wrap the env: thermorl.envs.MaskObservation(env, "
-                f"hide=[{key!r}]){cli} (docs/observation_spaces.md)")
+                f"hide=[{key!r}]), or on the command line --env_wrappers "
+                f"\"[{{thermorl.envs:MaskObservation: {{hide: [{key}]}}}}]\" "
+                f"(docs/observation_spaces.md)")
 
     @property
     def byte_valued(self) -> bool:
