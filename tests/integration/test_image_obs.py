@@ -175,3 +175,11 @@ def test_sac_with_the_encoder_exports_resumes_and_old_checkpoints_load_as_mlp(tm
     torch.save(state, tmp_path / "old.pt")
     with thermorl.SAC.load(tmp_path / "old.pt", trust_env_module=True) as old:
         assert old.policy.encoder is None and old.config.policy.encoder == "mlp"
+    # a SAC run on a non-image env keeps its config as it was saved
+    with thermorl.SAC("Pendulum-v1", thermorl.make_config(
+            "Pendulum-v1", algo="sac", total_timesteps=110, **{**QUIET, "eval.freq": 0,
+                                                               "sac.learning_starts": 100})) as p:
+        p.learn()
+        p.save(tmp_path / "p.pt")
+    with thermorl.SAC.load(tmp_path / "p.pt") as again:
+        assert again.config.policy.encoder == "auto"

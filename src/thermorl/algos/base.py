@@ -478,11 +478,8 @@ class Algorithm:
                                 f"not {cls.algo_name!r}")
         data = yaml.safe_load(state["config"])
         policy = data.get("policy")
-        if isinstance(policy, dict) and ("encoder" not in policy or (
-                cls.algo_name == "sac" and not any(k.startswith("encoder.")
-                                                   for k in state["policy"]))):
-            # saved before image encoders (SAC's came later than PPO's): its networks have none
-            policy["encoder"] = "mlp"
+        if isinstance(policy, dict) and "encoder" not in policy:
+            policy["encoder"] = "mlp"  # saved before image encoders: its networks have none
         if device is not None:
             data["device"] = device
         data.update(config_changes)
@@ -491,6 +488,12 @@ class Algorithm:
                  else only_importing(allowed, f"checkpoint {str(file)!r}"))
         with limit:
             algo = cls(env, from_dict(data), run_dir=run_dir)
+            if algo.image is not None and not any(".convs." in k for k in state["policy"]):
+                # saved before this kind of run had an image encoder (SAC's, or a Dict's with
+                # images among its entries): "auto" then flattened the pixels into the MLP
+                algo.close()
+                policy["encoder"] = "mlp"
+                algo = cls(env, from_dict(data), run_dir=run_dir)
         restore(algo, state, path, data.get("env_id"))
         algo._resumed_at = algo.global_step
         return algo
