@@ -146,7 +146,7 @@ def test_sac_learns_which_half_the_spot_is_in_through_the_critics_encoder():
     assert ev["mean_return"] >= 7.5, ev
 
 
-def test_sac_with_the_encoder_exports_resumes_and_old_checkpoints_load_as_mlp(tmp_path):
+def test_sac_with_the_encoder_exports_loads_and_old_checkpoints_load_as_mlp(tmp_path):
     import torch
     import yaml
 

@@ -64,8 +64,9 @@ def test_eval_opponent_on_a_users_game(run_cli, it, tmp_path):
 
 def test_duels_of_a_game_that_never_ends_are_cut_at_eval_max_episode_steps(run_cli, it,
                                                                            tmp_path):
-    """The run's final evaluation, `eval --opponent` and its video all end: each duel is cut
-    after `eval.max_episode_steps` steps and judged by the returns."""
+    """The run's final evaluation and `eval --opponent` end: each duel is cut after
+    `eval.max_episode_steps` steps and judged by the returns (the video's seat env:
+    tests/unit/test_selfplay_adapter.py)."""
     run = tmp_path / "endless"
     r = run_cli("train", "selfplay_game:make_match", "--env-kwargs", "{rounds: null}",
                 "--total-timesteps", "256", "--run-dir", run, *it.FAST, *SP,

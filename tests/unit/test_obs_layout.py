@@ -78,7 +78,6 @@ def test_unsupported_spaces_name_what_is_accepted(space, where):
     assert "accepted: Box, Discrete, MultiDiscrete, MultiBinary, or a Dict / Tuple" in str(e.value)
 
 
-
 def test_an_entry_it_cannot_encode_comes_with_how_to_leave_it_out():
     space = spaces.Dict({"image": spaces.Box(0, 255, (7, 7, 3), np.uint8),
                          "mission": spaces.Text(20)})
