@@ -77,6 +77,16 @@ def test_recurrent_policy_with_the_encoder_trains():
         assert np.isfinite(algo.evaluate(2)["mean_return"])
 
 
+def test_recurrent_policy_over_a_dict_with_a_camera_trains():
+    algo = spot(env_kwargs={"side": 12, "flag": True}, total_timesteps=256,
+                **{"ppo.recurrent": "lstm", "ppo.num_envs": 2, "ppo.num_steps": 64,
+                   "ppo.num_minibatches": 2, "eval.freq": 0})
+    with algo:
+        assert isinstance(algo.policy.actor_body[0], MultiEncoder)
+        algo.learn()
+        assert np.isfinite(algo.evaluate(2)["mean_return"])
+
+
 def test_export_with_the_encoder_acts_as_predict(tmp_path):
     pytest.importorskip("onnxruntime", reason="the [export] extra is not installed")
     pytest.importorskip("onnxscript", reason="the [export] extra is not installed")
