@@ -29,6 +29,7 @@ from .algos.base import STOP_SIGNALS, StoppedAtOnce, TrainingInterrupted
 from .config import Config
 from .config_io import field_paths, flatten, resolve, structured_prefix
 from .envs import check_env_id, env_module
+from .envs.wrappers import name_of
 from .errors import ThermorlError, TrainingDiverged
 from .nets.encoder import describe
 from .presets import GENERAL, PRESET_NOTES, preset_for
@@ -246,8 +247,7 @@ def _default_run_dir(cfg: Config) -> Path:
 def _resume_command(run_dir: Path, cfg: Config) -> str:
     """The command that continues a run this process started: its env's module (and its
     wrappers' modules) are ones the user chose, so the command trusts them."""
-    own = env_module(cfg.env_id) or any(":" in (w if isinstance(w, str) else next(iter(w)))
-                                        for w in cfg.env_wrappers)
+    own = env_module(cfg.env_id) or any(":" in name_of(w) for w in cfg.env_wrappers)
     trust = " --trust-env-module" if own else ""
     return f"thermorl train --resume {run_dir}{trust}"
 

@@ -123,7 +123,7 @@ class DeterministicActor(nn.Module):
         # the MLP body before the heads (and the core): SAC's actor calls it `body`, and reads
         # the critics' image encoder where there is one
         self.body = self.net.body if hasattr(self.net, "body") else self.net.actor_body
-        encoder = getattr(algo.policy, "encoder", None) if hasattr(self.net, "body") else None
+        encoder = getattr(algo.policy, "encoder", None)  # SACNets' (PPO's sit in its bodies)
         if encoder is not None:
             self.body = nn.Sequential(copy.deepcopy(encoder), *self.net.body)
         self.recurrent = sig.state_size > 0

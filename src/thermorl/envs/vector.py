@@ -94,10 +94,12 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
         kwargs["render_mode"] = render_mode
     if backend not in ("local", "async"):
         raise EnvError(f"runners.backend {backend!r}: accepted: local, async")
+    if not callable(source):
+        bare = check_env_id(source)
+        spec = gym.spec(bare)
+        if max_episode_steps is not None and spec.max_episode_steps is None:
+            kwargs["max_episode_steps"] = max_episode_steps  # gym.make adds the TimeLimit
     if wrappers:  # one env made here first, so a bad id or wrapper fails in this process
-        if not callable(source) and max_episode_steps is not None \
-                and gym.spec(check_env_id(source)).max_episode_steps is None:
-            kwargs["max_episode_steps"] = max_episode_steps
         source = functools.partial(_made, source, kwargs, tuple(wrappers))
         source().close()
     if callable(source):
@@ -107,10 +109,6 @@ def make_vector_env(source: EnvSource, num_envs: int, env_kwargs: dict[str, Any]
             return _async([_Worker(source)] * num_envs)
         return gym.vector.SyncVectorEnv([source] * num_envs,
                                         autoreset_mode=AutoresetMode.NEXT_STEP)
-    bare = check_env_id(source)
-    spec = gym.spec(bare)
-    if max_episode_steps is not None and spec.max_episode_steps is None:
-        kwargs["max_episode_steps"] = max_episode_steps  # gym.make adds the TimeLimit
     with _made_errors(source, kwargs):
         if backend == "async":
             gym.make(bare, **kwargs).close()  # errors here, in this process, not in a worker's

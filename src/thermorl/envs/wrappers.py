@@ -59,8 +59,14 @@ def parse(value: Any, path: str) -> list[Any]:
     return out
 
 
+def name_of(item: Any) -> str:
+    """A wrapper's name in the config form (`Name`, or the key of `{Name: kwargs}`)."""
+    return item if isinstance(item, str) else next(iter(item))
+
+
 def _resolve(item: Any) -> tuple[str, type, dict[str, Any]]:
-    name, kwargs = (item, {}) if isinstance(item, str) else next(iter(item.items()))
+    name = name_of(item)
+    kwargs = {} if isinstance(item, str) else item[name]
     if ":" not in name:
         return name, getattr(gym.wrappers, name), dict(kwargs or {})
     from .vector import _check_import_allowed

@@ -206,12 +206,18 @@ class MultiEncoder(nn.Module):
         return torch.cat(images, dim=-1)
 
 
+def make_encoder(image: ImageSpec | MultiSpec, features: int = FEATURES) -> nn.Module:
+    """The encoder for `image`: an ImageEncoder of `features` for an image, a MultiEncoder
+    (PART_FEATURES a part, whatever `features`) for a composite observation."""
+    return ImageEncoder(image, features) if isinstance(image, ImageSpec) else MultiEncoder(image)
+
+
 def body(n_in: int, image: ImageSpec | MultiSpec | None, hidden: tuple[int, ...],
          activation: str) -> tuple[nn.Sequential, int]:
     """An actor's or critic's body (the image encoder, if any, then the hidden layers) and the
     width of what it puts out."""
     if image is None:
         return mlp(n_in, hidden, activation=activation), (hidden[-1] if hidden else n_in)
-    enc = ImageEncoder(image) if isinstance(image, ImageSpec) else MultiEncoder(image)
+    enc = make_encoder(image)
     layers = mlp(enc.n_out, hidden, activation=activation)
     return nn.Sequential(enc, *layers), (hidden[-1] if hidden else enc.n_out)

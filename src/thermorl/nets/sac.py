@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from ..config import PolicyConfig
 from ..distributions import Joint
 from ..envs.spaces import HeadSpec
-from .encoder import PART_FEATURES, ImageEncoder, ImageSpec, MultiEncoder, MultiSpec
+from .encoder import PART_FEATURES, ImageSpec, MultiSpec, make_encoder
 from .heads import make_head, project_heads_
 from .mlp import ACTIVATIONS, mlp
 
@@ -92,8 +92,7 @@ class SACNets(nn.Module):
         self.encoder_target: nn.Module | None = None
         n_in = obs_dim
         if image is not None:
-            self.encoder = (ImageEncoder(image, PART_FEATURES) if isinstance(image, ImageSpec)
-                            else MultiEncoder(image))
+            self.encoder = make_encoder(image, PART_FEATURES)
             self.encoder_target = copy.deepcopy(self.encoder).requires_grad_(False)
             n_in = self.encoder.n_out
         self.actor = Actor(n_in, heads, cfg)
