@@ -325,6 +325,11 @@ class SelfPlayConfig:
                                         "against 1 per snapshot (0: left out of the pool); "
                                         "needs an env that offers one", ge=0)
     elo_k: float = param(16.0, "Elo factor: the most a rating moves in one duel", gt=0)
+    gate: float = param(0.0, "a new snapshot enters the pool only if it scores at least this "
+                             "(a win 1, a draw 1/2) in gate_duels duels against the pool's "
+                             "newest snapshot, both acting with their modes; 0: every snapshot "
+                             "enters", ge=0, le=1)
+    gate_duels: int = param(100, "duels per gate (used when gate > 0)", ge=1)
     eval_duels: int = param(20, "duels per periodic evaluation against the pool's snapshots "
                                 "(shared among them; the scripted opponent gets eval.episodes)",
                             ge=1)

@@ -93,11 +93,13 @@ def test_evaluations_from_the_same_seed_play_the_same_duels(it):
     assert algo.league.play_pool(3, seed=7) == algo.league.play_pool(3, seed=7)
 
 
-def test_resume_restores_the_pool_the_ratings_and_the_opponent(it, tmp_path):
+@pytest.mark.parametrize("gate", [0.0, 0.5])
+def test_resume_restores_the_pool_the_ratings_and_the_opponent(it, tmp_path, gate):
     cfg = thermorl.make_config("thermorl/Dogfight-v0", total_timesteps=1024, seed=5,
                                **it.FAST_DOTTED, **{**SP_DOTTED, "eval.freq": 0},
                                **{"selfplay.scripted_weight": 1.0, "selfplay.window": 2,
-                                  "selfplay.latest_ratio": 0.3})
+                                  "selfplay.latest_ratio": 0.3, "selfplay.gate": gate,
+                                  "selfplay.gate_duels": 2})
     whole = Opponents()
     thermorl.PPO(cfg.env_id, cfg).learn(callbacks=[whole])
 
@@ -116,6 +118,26 @@ def test_resume_restores_the_pool_the_ratings_and_the_opponent(it, tmp_path):
     back.learn(callbacks=[rest])
     assert rest.seen == whole.seen[4:]
     assert len({name for _, name, _ in whole.seen}) >= 2  # the draws did vary
+
+
+def test_a_gated_pool_keeps_the_first_snapshot_and_those_that_passed(it, tmp_path):
+    """With a gate, each save time after the first plays the learner against the newest
+    snapshot; only a score at or above the gate enters the pool and snapshots/."""
+    cfg = thermorl.make_config("thermorl/Dogfight-v0", total_timesteps=1280, seed=3,
+                               **it.FAST_DOTTED, **{**SP_DOTTED, "eval.freq": 0},
+                               **{"selfplay.gate": 0.6, "selfplay.gate_duels": 4,
+                                  "selfplay.window": 100})
+    algo = thermorl.PPO(cfg.env_id, cfg, run_dir=tmp_path / "gated").learn()
+    header, rows = it.read_metrics(tmp_path / "gated")
+    scores = {int(r["global_step"]): float(r["selfplay/gate_score"]) for r in rows
+              if r["selfplay/gate_score"] != ""}
+    assert sorted(scores) == list(range(256, 1281, 128))  # every save time after the first
+    assert all(8 * v == int(8 * v) for v in scores.values())  # 4 duels, a draw half a win
+    passed = [s for s, v in sorted(scores.items()) if v >= 0.6]
+    assert 0 < len(passed) < len(scores), scores  # this seed's gate both admits and refuses
+    assert algo.league.pool.snapshots == [f"snapshot-{s}" for s in [128, *passed]]
+    names = {p.name for p in (tmp_path / "gated" / "snapshots").iterdir()}
+    assert names == {f"snapshot-{s}.pt" for s in [128, *passed]}
 
 
 @pytest.mark.parametrize("args,message", [

@@ -48,6 +48,26 @@ def test_a_call_that_skips_several_multiples_takes_one_snapshot():
     assert not p.maybe_snapshot(0, weights_at(0)) and not pool().maybe_snapshot(9, weights_at(9))
 
 
+def test_a_gate_is_asked_at_each_save_time_with_the_newest_snapshot_and_can_refuse():
+    p = pool(save_steps=10, window=100)
+    asked = []
+
+    def admit(newest):  # admits a snapshot only at steps divisible by 30
+        asked.append(newest)
+        return step % 30 == 0
+
+    kept = []
+    for step in range(10, 100, 5):
+        if p.maybe_snapshot(step, weights_at(step), admit):
+            kept.append(step)
+    # the first snapshot enters unasked (nothing to beat); a refusal is still a save time,
+    # so the next attempt is save_steps later, not at the next call
+    assert kept == [10, 30, 60, 90]
+    assert asked == ["snapshot-10", "snapshot-10", "snapshot-30", "snapshot-30", "snapshot-30",
+                     "snapshot-60", "snapshot-60", "snapshot-60"]
+    assert p.snapshots == [f"snapshot-{s}" for s in kept]
+
+
 def test_the_window_keeps_the_newest_snapshots_as_cpu_copies():
     p = pool(save_steps=10, window=3)
     live = weights_at(0)

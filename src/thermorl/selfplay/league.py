@@ -64,6 +64,7 @@ class League:
         self._eval_policy: ActorCritic | None = None
         self._eval_opponent: PolicyOpponent | None = None
         self._pool_evaluator: Evaluator | None = None
+        self._gate_score: float | None = None  # this update's, when a gate was played
 
     def _copy_policy(self) -> ActorCritic:
         a = self.algo
@@ -99,7 +100,9 @@ class League:
         for d in duels:
             if not d.mixed and d.opponent != LATEST:
                 self.ratings.record(LEARNER, d.opponent, SCORE[d.outcome])
-        if self.pool.maybe_snapshot(step, policy.state_dict()):
+        self._gate_score = None
+        admit = self._gate if self.cfg.gate > 0 else None
+        if self.pool.maybe_snapshot(step, policy.state_dict(), admit):
             name = self.pool.snapshots[-1]
             self.ratings.enter(name, self.ratings.rating(LEARNER))
             self._write_snapshot(name, step)
@@ -111,10 +114,22 @@ class League:
                "selfplay/opponent_elo": self.ratings.rating(
                    LEARNER if current == LATEST else current),
                "selfplay/snapshots": float(len(self.pool.snapshots))}
+        if self._gate_score is not None:
+            out["selfplay/gate_score"] = self._gate_score
         if duels:
             rates = outcome_rates([d.outcome for d in duels])
             out.update({f"selfplay/{o}": r for o, r in rates.items()})
         return out
+
+    def _gate(self, newest: str) -> bool:
+        """Whether the learner, as it is now, earns a place in the pool: its score in
+        `gate_duels` duels against the pool's `newest` snapshot, both acting with their modes
+        (as `thermorl ladder` rates them), seated alternately, seeded by the step."""
+        a = self.algo
+        outcomes = self._play([newest], self.cfg.gate_duels,
+                              a.config.seed + 40_000 + a.global_step, True, True)
+        self._gate_score = sum(SCORE[o] for o in outcomes) / len(outcomes)
+        return self._gate_score >= self.cfg.gate
 
     def _write_snapshot(self, name: str, step: int) -> None:
         if self.run_dir is None:
@@ -154,7 +169,13 @@ class League:
         """The learner's outcomes (in no particular order) in `duels` duels against the
         window's snapshots, each sampling its actions (the learner acts as `eval.deterministic`
         says)."""
-        snaps = self.pool.snapshots[::-1][:duels]  # newest first
+        return self._play(self.pool.snapshots[::-1][:duels], duels,  # newest first
+                          seed, self.algo.config.eval.deterministic, False)
+
+    def _play(self, snaps: list[str], duels: int, seed: int, learner_mode: bool,
+              opponent_mode: bool) -> list[str]:
+        """The learner's outcomes in `duels` duels shared among the snapshots `snaps`, each
+        side acting with its mode or sampling as `learner_mode` and `opponent_mode` say."""
         if not snaps:
             return []
         a = self.algo
@@ -176,8 +197,9 @@ class League:
             k = (duels + i) // len(snaps)
             self._eval_policy.load_state_dict(self.pool.weights(name))
             self._eval_opponent.generator.manual_seed(seed + i)
+            self._eval_opponent.deterministic = opponent_mode
             res = self._pool_evaluator.run(a._policy_act, a._initial_state, a._make_noise, k,
-                                           a.config.eval.deterministic, seed + i)
+                                           learner_mode, seed + i)
             outcomes += [o for o, c in res.get("outcome_counts", {}).items() for _ in range(c)]
         return outcomes
 

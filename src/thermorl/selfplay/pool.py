@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -134,11 +134,18 @@ class OpponentPool:
                            f"{', '.join(self._snapshots) or 'none'}")
         return dict(self._snapshots[name])
 
-    def maybe_snapshot(self, step: int, weights: Mapping[str, torch.Tensor]) -> bool:
+    def maybe_snapshot(self, step: int, weights: Mapping[str, torch.Tensor],
+                       admit: Callable[[str], bool] | None = None) -> bool:
         """Keep a CPU copy of `weights` as `snapshot-<step>` if `step` reached the next multiple
         of `save_steps`; the oldest snapshot leaves once there are more than `window`. Returns
-        whether a copy was kept."""
+        whether a copy was kept.
+
+        `admit`, if given, is asked at a save time while the window holds a snapshot, with the
+        newest one's name; a False answer skips this save (the next comes `save_steps` later)."""
         if not crossed(step, self._last_save, self.save_steps):
+            return False
+        self._last_save = step
+        if admit is not None and self._window and not admit(self._window[-1]):
             return False
         copy = {}
         for k, v in weights.items():
@@ -148,7 +155,6 @@ class OpponentPool:
         name = f"{SNAPSHOT_PREFIX}{step}"
         self._snapshots[name] = copy
         self._window.append(name)
-        self._last_save = step
         self._evict()
         return True
 
