@@ -26,6 +26,7 @@ import yaml
 from . import checkpoint, rundir
 from .algos import PPO, SAC
 from .algos.base import STOP_SIGNALS, StoppedAtOnce, TrainingInterrupted
+from .algos.sac import PIXEL_BUFFER
 from .config import Config
 from .config_io import field_paths, flatten, resolve, structured_prefix
 from .envs import check_env_id, env_module
@@ -339,6 +340,10 @@ def cmd_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                  f"of the MLPs "
                  f"(docs/observation_spaces.md; --policy.encoder mlp flattens the pixels "
                  f"instead)")
+        if cfg.algo == "sac" and cfg.sac.buffer_size is None and algo.buffer.capacity == \
+                PIXEL_BUFFER:
+            _say(f"thermorl: image observations, so a replay buffer of "
+                 f"{algo.buffer.capacity:,} transitions (DrQ's; set --sac.buffer_size to change)")
     with algo:  # the envs and the event file are closed however training ends
         try:
             algo.learn()

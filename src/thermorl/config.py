@@ -82,7 +82,9 @@ class SACConfig:
     Defaults follow Stable-Baselines3's SAC."""
 
     num_envs: int = param(1, "parallel environments in the vector env", ge=1)
-    buffer_size: int = param(1_000_000, "replay buffer capacity, in transitions", ge=1)
+    buffer_size: int | None = param(None, "replay buffer capacity, in transitions (null: "
+                                          "1,000,000, or 100,000 when the observation holds "
+                                          "images, DrQ's size for pixels)", ge=1)
     batch_size: int = param(256, "transitions per gradient step", ge=1)
     learning_rate: float = param(3e-4, "Adam learning rate of the actor and the critics", gt=0)
     gamma: float = param(0.99, "discount factor", ge=0, le=1)

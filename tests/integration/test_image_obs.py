@@ -193,3 +193,26 @@ def test_sac_with_the_encoder_exports_loads_and_old_checkpoints_load_as_mlp(tmp_
         p.save(tmp_path / "p.pt")
     with thermorl.SAC.load(tmp_path / "p.pt") as again:
         assert again.config.policy.encoder == "auto"
+
+
+def test_sac_replay_holds_100k_image_transitions_or_a_million_others(run_cli, tmp_path):
+    """`sac.buffer_size: null` (the default) resolves by the observation; a number is kept."""
+    cfg = thermorl.make_config(SPOT, algo="sac", env_kwargs={"side": 12}, **QUIET)
+    assert cfg.sac.buffer_size is None
+    with thermorl.SAC(SPOT, cfg) as pixels:
+        assert pixels.buffer.capacity == 100_000
+    with thermorl.SAC(SPOT, thermorl.make_config(SPOT, algo="sac", env_kwargs={"side": 12},
+                                                 **{**QUIET, "sac.buffer_size": 5_000})) as set_:
+        assert set_.buffer.capacity == 5_000
+    with thermorl.SAC("Pendulum-v1", thermorl.make_config("Pendulum-v1", algo="sac",
+                                                          **QUIET)) as state:
+        assert state.buffer.capacity == 1_000_000
+    r = run_cli("train", SPOT, "--algo", "sac", "--env-kwargs", "{side: 12}", "--total-timesteps",
+                "120", "--sac.learning_starts", "100", "--eval.episodes", "1", "--log.progress",
+                "off", "--run-dir", tmp_path / "a")
+    assert r.rc == 0, r.err
+    assert "image observations, so a replay buffer of 100,000 transitions" in r.err
+    assert "buffer_size: null" in (tmp_path / "a" / "config.yaml").read_text()
+    with thermorl.SAC.load(tmp_path / "a" / "checkpoints" / "latest.pt",
+                           trust_env_module=True) as back:
+        assert back.buffer.capacity == 100_000

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+import gymnasium as gym
 import numpy as np
 import torch
 from torch import Tensor
@@ -28,11 +29,22 @@ from ..envs import EnvSource
 from ..errors import ConfigError
 from ..learners import Means, SACLearner
 from ..learners.sac import MAX_JOINT_ACTIONS, joint_actions
+from ..nets import encoder
 from ..nets.sac import SACNets
 from .base import Algorithm, generator_on
 
 # atanh of a uniform warm-up action stays finite
 _EDGE = 1.0 - 1e-6
+# `sac.buffer_size: null`: Stable-Baselines3's million transitions, or for image observations
+# DrQ's 100,000 (a million 96x96x3 frames, stored as obs and next obs, are 55 GB)
+STATE_BUFFER, PIXEL_BUFFER = 1_000_000, 100_000
+
+
+def buffer_size(configured: int | None, obs_space: gym.Space) -> int:
+    """The replay capacity `sac.buffer_size` asks for, with null resolved by the observation."""
+    if configured is not None:
+        return configured
+    return PIXEL_BUFFER if encoder.find(obs_space, False) is not None else STATE_BUFFER
 
 
 class SAC(Algorithm):
@@ -70,7 +82,8 @@ class SAC(Algorithm):
         self.learn_gen = generator_on(self.device, self.shuffle_gen, config.seed + 2)
         self.learner = SACLearner(self.policy, self.heads, s, self.entropy, self.learn_gen)
         self.entropy.attach(self.policy.actor.heads, config.policy.log_std_init is None)
-        self.buffer = ReplayBuffer(s.buffer_size, self.obs_dim, self.heads, self.device,
+        self.buffer = ReplayBuffer(buffer_size(s.buffer_size, self.obs_space), self.obs_dim,
+                                   self.heads, self.device,
                                    torch.uint8 if self.obs_layout.byte_valued else torch.float32)
         self.collector.noise = self._make_noise(s.num_envs, config.seed)
 
