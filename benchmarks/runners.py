@@ -1,10 +1,11 @@
 """Throughput of the runner backends: env samples per second of whole PPO training (collection
 and updates) with each backend, at 1 and 2 runners, on a slow env and on a cheap one.
 
-A runner here is an env: `local` steps `n` envs one after another in the training process,
-`async` steps each in its own process, `ray` gives each to a Ray actor holding a copy of the
-policy (run the whole benchmark in a loopback-only namespace: see benchmarks/README.md). The slow env is thermorl/SlowCartPole-v0, whose step
-spends `--step-cost` seconds (default 0.001) computing, a stand-in for a simulator; CartPole-v1
+A runner holds `--envs-per-runner` envs (1 by default): `local` steps all of them one after
+another in the training process, `async` gives each runner's envs to a worker process holding a
+copy of the policy, `ray` to a Ray actor holding one (run the whole benchmark in a
+loopback-only namespace: see benchmarks/README.md). The slow env is thermorl/SlowCartPole-v0,
+whose step spends `--step-cost` seconds (default 0.001) computing, a stand-in for a simulator; CartPole-v1
 is the cheap case, where the runners' overhead shows. Each run is a fresh process with one
 torch thread; runs alternate between backends, and the table gives the median over `--repeats`
 and each backend's ratio to the local run with as many runners. Throughput is counted from the
@@ -48,7 +49,7 @@ def child(env: str, backend: str, runners: int, per_runner: int, steps: int,
                                   "runners.backend": backend, "eval.freq": 0,
                                   "eval.episodes": 1, "log.progress": "off",
                                   "log.tensorboard": False},
-                                  **({"runners.num": runners} if backend == "ray" else {}))
+                                  **({"runners.num": runners} if backend != "local" else {}))
     algo = thermorl.PPO(env, cfg)
     marks: list[tuple[int, float]] = []
 
@@ -78,7 +79,7 @@ def table(runs: list[dict[str, Any]]) -> str:
         m = statistics.median(v)
         base = med.get((env, n_envs, "local", n))
         ratio = f"{m / statistics.median(base):.2f}" if base else "-"
-        where = {"local": "1 (the trainer)", "async": f"{n_envs} (one per env)",
+        where = {"local": "1 (the trainer)", "async": f"{n} processes x {n_envs // n} envs",
                  "ray": f"{n} runners x {n_envs // n} envs"}[backend]
         out.append(f"| {env} | {n_envs} | {backend} | {where} | {m:,.0f} | {ratio} | {len(v)} |")
     return "\n".join(out)
@@ -94,7 +95,7 @@ def main() -> None:
     ap.add_argument("--runners", type=int, nargs="+", default=list(RUNNERS),
                     help="runner counts to measure (default: 1 2)")
     ap.add_argument("--envs-per-runner", type=int, default=1, help="envs each runner steps "
-                    "(a run has runners x this many envs; async puts each in a process)")
+                    "(a run has runners x this many envs)")
     ap.add_argument("--child", nargs=4, metavar=("ENV", "BACKEND", "RUNNERS", "PER_RUNNER"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -33,9 +33,10 @@ __all__ = ["Run", "Configuration", "find_runs", "load_run", "comparable", "group
            "learned_heads", "tracking_error", "compare_runs", "format_table"]
 
 # Keys that do not make a different configuration: the seed (the repeat a configuration is
-# made of), where and on what the run computed (the runners: local and async runs are bitwise
-# the same, Ray's differ only in which random numbers each env's actions draw), and how it
-# logged. Dotted, as in `flatten`.
+# made of), where and on what the run computed (the runners: PPO's in other processes differ
+# from a local run only in which random numbers each env's actions draw and when observation
+# statistics merge; SAC's async run is bitwise a local one), and how it logged. Dotted, as in
+# `flatten`.
 IGNORED_KEYS = frozenset({"seed", "run_dir", "device", "torch_threads"})
 IGNORED_SECTIONS = ("log.", "runners.")
 CONFIG, SUMMARY, METRICS = "config.yaml", "summary.json", "metrics.csv"

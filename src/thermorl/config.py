@@ -300,11 +300,14 @@ class RunnersConfig:
     """Where the envs step (docs/runners.md)."""
 
     backend: str = param("local", "local: every env steps in the training process; async: "
-                         "each env steps in its own process (gymnasium's AsyncVectorEnv), "
-                         "for envs whose step is slow; ray: runners.num Ray actors each step "
-                         "a share of the envs with a copy of the policy (PPO)",
+                         "for envs whose step is slow, PPO's runners.num worker processes on "
+                         "this machine each step a share of the envs with a copy of the "
+                         "policy, and SAC steps each env in its own process (gymnasium's "
+                         "AsyncVectorEnv); ray: runners.num Ray actors each step a share of "
+                         "the envs with a copy of the policy (PPO)",
                          choices=("local", "async", "ray"))
-    num: int = param(2, "ray: runner actors, each stepping a share of ppo.num_envs", ge=1)
+    num: int = param(2, "PPO under async or ray: runners (processes or Ray actors), each "
+                        "stepping a share of ppo.num_envs", ge=1)
     address: str | None = param(None, "ray: the Ray cluster to join (HOST:PORT, or auto); null "
                                       "starts a local Ray")
 

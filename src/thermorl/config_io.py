@@ -247,7 +247,7 @@ def check(cfg: Config) -> Config:
     if r.backend == "ray" and cfg.algo != "ppo":
         raise ConfigError(f"runners.backend=ray collects PPO's rollouts; with algo {cfg.algo} "
                           f"accepted: local, async")
-    if r.backend == "ray" and r.num > p.num_envs:
+    if r.backend in ("async", "ray") and cfg.algo == "ppo" and r.num > p.num_envs:
         raise ConfigError(f"runners.num={r.num} is more runners than ppo.num_envs={p.num_envs} "
                           f"(each runner steps at least one env); accepted: 1 to {p.num_envs}")
     pol = cfg.policy

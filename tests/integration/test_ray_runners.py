@@ -81,8 +81,15 @@ def test_ray_runs_are_reproducible_and_train_every_kind():
 
         # observation normalization: what every runner saw is merged into the learner's
         # statistics, as many samples as a local run takes in
-        p, _ = run("Pendulum-v1", **small, **{"ppo.norm_obs": True, "ppo.norm_reward": True})
+        p, rows_p = run("Pendulum-v1", **small, **{"ppo.norm_obs": True, "ppo.norm_reward": True})
         p.close()
+        # runners.backend async, the same runners in worker processes of this machine: the same
+        # run (Pendulum has no vector env of its own, so evaluations' envs are alike too)
+        d, rows_d = run("Pendulum-v1", **small, **{"ppo.norm_obs": True, "ppo.norm_reward": True,
+                                                   "runners.backend": "async"})
+        d.close()
+        out["async_equal"] = rows_d == rows_p and d.final_eval == p.final_eval
+        out["async_rows"] = len(rows_d)
         lo, _ = run("Pendulum-v1", **small, **{"ppo.norm_obs": True, "ppo.norm_reward": True,
                                                "runners.backend": "local"})
         lo.close()
@@ -99,6 +106,7 @@ def test_ray_runs_are_reproducible_and_train_every_kind():
         out["masked_finite"] = all(v == v for v in rows_m[-1].values())
     """)
     assert out["same_seed_equal"] and out["other_seed_differs"]
+    assert out["async_equal"] and out["async_rows"] == 4
     assert out["rows"] == 4 and out["step"] == 512
     assert out["restarts"] == [0.0] * 4
     assert out["pids"] == 3  # two runner processes besides the learner's

@@ -27,6 +27,6 @@ def test_table_ratios_against_local_at_the_same_runner_count():
                                ("async", 2, 1, 420), ("local", 2, 4, 100), ("ray", 2, 4, 190)]]
     lines = bench.table(runs).splitlines()
     assert "| slow | 1 | local | 1 (the trainer) | 200 | 1.00 | 2 |" in lines
-    assert "| slow | 1 | async | 1 (one per env) | 150 | 0.75 | 1 |" in lines
-    assert "| slow | 2 | async | 2 (one per env) | 400 | 2.00 | 3 |" in lines
+    assert "| slow | 1 | async | 1 processes x 1 envs | 150 | 0.75 | 1 |" in lines
+    assert "| slow | 2 | async | 2 processes x 1 envs | 400 | 2.00 | 3 |" in lines
     assert "| slow | 8 | ray | 2 runners x 4 envs | 190 | 1.90 | 1 |" in lines

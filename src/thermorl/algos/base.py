@@ -9,12 +9,15 @@ its policy and learner, and names its extra checkpoint state in `_state()` / `_l
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import json
 import math
 import signal
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -87,11 +90,21 @@ def generator_on(device: torch.device, cpu_gen: torch.Generator, seed: int) -> t
     return torch.Generator(device).manual_seed(seed)
 
 
+def _close_at_exit(ref: "weakref.ref[Algorithm]") -> None:
+    algo = ref()
+    if algo is not None:
+        with contextlib.suppress(Exception):
+            algo.close()
+
+
 class Algorithm:
     """Shared run mechanics. Subclasses set `self.policy`, `self.learner` and `self.entropy`,
     and implement `_train_step()`; `_state()` / `_load_state()` add checkpoint state."""
 
     algo_name = "base"
+    # the runners.backend values under which runners elsewhere (processes, Ray actors) collect
+    # with copies of the policy; under others the envs step here or per step in other processes
+    runner_backends: tuple[str, ...] = ()
 
     def __init__(self, env: EnvSource | None, config: Config, run_dir: str | Path | None = None):
         self.config = cfg = config
@@ -100,8 +113,11 @@ class Algorithm:
         if cfg.torch_threads:
             torch.set_num_threads(cfg.torch_threads)
         backend = cfg.runners.backend
-        # with Ray the runners step the envs; the learner keeps one, for its spaces and resets
-        backend, n_local = ("local", 1) if backend == "ray" else (backend, self.num_envs)
+        # where runners step the envs, the learner keeps one, for its spaces and resets; its
+        # evaluations step in other processes under async, here under ray
+        backend, n_local = (("local", 1) if self.remote_runners
+                            else (backend, self.num_envs))
+        eval_backend = "async" if cfg.runners.backend == "async" else "local"
         # self-play (thermorl.selfplay): the league, built by the algorithm once its policy
         # exists, drives the opponent of a two-agent env seen as a vector env of the learner's
         # seat
@@ -124,12 +140,12 @@ class Algorithm:
         self.image = encoder.resolve(cfg.policy.encoder, self.obs_space, self._norm_obs)
         self.obs_norm = (ObsNormalizer((self.obs_dim,), cfg.ppo.clip_obs)
                          if self._norm_obs else None)
-        # with Ray, observation statistics come from what the runners saw, not the learner's env
+        # with runners, observation statistics come from what they saw, not the learner's env
         self.collector = Collector(envs, self.obs_layout, self.action_layout, self.device,
-                                   self.obs_norm, update_norm=cfg.runners.backend != "ray")
+                                   self.obs_norm, update_norm=not self.remote_runners)
         self.evaluator = Evaluator(
             lambda n: (self.league.eval_envs(n) if self.league is not None else
-                       make_vector_env(self.env_source, n, cfg.env_kwargs, backend=backend,
+                       make_vector_env(self.env_source, n, cfg.env_kwargs, backend=eval_backend,
                                        max_episode_steps=cfg.eval.max_episode_steps,
                                        wrappers=cfg.env_wrappers)),
             self.obs_layout, self.action_layout, self.device, self.obs_norm,
@@ -152,6 +168,12 @@ class Algorithm:
         # spaces, and a rejected run must leave no files. learn() opens the run directory.
         self.logger = RunLogger(self.run_dir, cfg.log.tensorboard)
         self._resumed_at: int | None = None  # set by load(): the checkpoint's step
+        # An algorithm left open at exit is closed then: env and runner processes ignore
+        # SIGTERM (the training process stops them itself), which is how multiprocessing ends
+        # its daemons at exit, so it would wait for them for ever. Registered after
+        # multiprocessing's own exit hook, it runs first.
+        self._close_at_exit = functools.partial(_close_at_exit, weakref.ref(self))
+        atexit.register(self._close_at_exit)
 
     # -- subclass hooks -------------------------------------------------------------------
     num_envs: int
@@ -176,6 +198,11 @@ class Algorithm:
         return self.policy.dist(obs, masks), None
 
     # -- shared state ---------------------------------------------------------------------
+    @property
+    def remote_runners(self) -> bool:
+        """Whether runners elsewhere collect, with copies of the policy."""
+        return self.config.runners.backend in self.runner_backends
+
     @property
     def envs(self) -> Any:
         return self.collector.envs
@@ -435,6 +462,7 @@ class Algorithm:
     def close(self) -> None:
         """Close the envs and the event file. Save first: a closed algorithm cannot train
         any more (its training envs are gone); `evaluate` and `predict` still work."""
+        atexit.unregister(self._close_at_exit)
         self.collector.close()
         self.evaluator.close()
         if self.league is not None:

@@ -36,6 +36,7 @@ class PPO(Algorithm):
     """`PPO(env_id_or_factory, config).learn()`; see `thermorl.make_config` for configs."""
 
     algo_name = "ppo"
+    runner_backends = ("async", "ray")
 
     def __init__(self, env: EnvSource | None = None, config: Config | None = None, *,
                  run_dir: str | Path | None = None):
@@ -72,7 +73,8 @@ class PPO(Algorithm):
         self._rnn_state = torch.zeros(p.num_envs, state_size, device=self.device)
         # a rollout's per-step (value, log-prob, action), stacked into the buffer at its end
         self._steps: list[tuple[Tensor, Tensor, Mapping[str, Tensor]]] = []
-        self.runners = None  # Ray's runner actors, where they collect (started by learn)
+        self.runners = None  # runner processes or Ray actors, where they collect (started by
+        # the first rollout)
         if config.selfplay.enabled:
             from ..selfplay.league import League
             self.league = League(self)
@@ -110,7 +112,7 @@ class PPO(Algorithm):
     @torch.inference_mode()
     def _collect(self) -> None:
         """One rollout into the buffer, with GAE over it."""
-        if self.config.runners.backend == "ray":
+        if self.remote_runners:
             return self._collect_remote()
         p, buf, c = self.config.ppo, self.buffer, self.collector
         self._steps.clear()
@@ -126,13 +128,16 @@ class PPO(Algorithm):
         buf.compute_returns(last_value, p.gamma, p.gae_lambda)
 
     def _collect_remote(self) -> None:
-        """One rollout from the Ray runners, their shares side by side in env order as one
-        vector env would have stepped them (collect/ray_runners.py)."""
-        from ..collect.ray_runners import RayRunners
-
+        """One rollout from the runners (worker processes or Ray actors), their shares side by
+        side in env order as one vector env would have stepped them (collect/ray_runners.py)."""
         p, buf, c = self.config.ppo, self.buffer, self.collector
         if self.runners is None:
-            self.runners = RayRunners(self.env_source, self.config)
+            if self.config.runners.backend == "ray":
+                from ..collect.ray_runners import RayRunners
+                self.runners = RayRunners(self.env_source, self.config)
+            else:
+                from ..collect.process_runners import ProcessRunners
+                self.runners = ProcessRunners(self.env_source, self.config)
         stats = self.obs_norm.rms.state_dict() if self.obs_norm is not None else None
         weights = {k: v.detach().cpu() for k, v in self.policy.state_dict().items()}
         parts = self.runners.collect(weights, stats, self.global_step)
@@ -213,7 +218,7 @@ class PPO(Algorithm):
             masks = {h: m.reshape(len(obs), -1) for h, m in buf.action_masks.items()}
             w = buf.valid.reshape(-1)
             dist = self.learner.act(obs, masks)[0]
-        elif self.updates > 0 and self.runners is not None:  # recurrent, collected by Ray:
+        elif self.updates > 0 and self.remote_runners:  # recurrent, collected by runners:
             # the last step's observations, from the states the runners' policies were in
             obs, w = buf.obs[-1], buf.valid[-1]
             masks = {h: m[-1] for h, m in buf.action_masks.items()}
@@ -221,8 +226,8 @@ class PPO(Algorithm):
         else:
             obs = torch.as_tensor(c.obs, device=self.device)
             w = torch.ones(len(obs), device=self.device)
-            # before any rollout a recurrent policy starts from zeros (Ray's learner holds
-            # fewer envs than its state has rows)
+            # before any rollout a recurrent policy starts from zeros (a learner with runners
+            # holds            # fewer envs than its state has rows)
             state = (self._start_states(c.starts) if len(obs) == self.num_envs
                      else self.policy.initial_state(len(obs), self.device)) \
                 if self.recurrent else None
@@ -236,7 +241,8 @@ class PPO(Algorithm):
         return torch.where(fresh, torch.zeros_like(self._rnn_state), self._rnn_state)
 
     def close(self) -> None:
-        if self.runners is not None:
+        # getattr: at exit, a PPO whose own checks rejected its config is closed too
+        if getattr(self, "runners", None) is not None:
             self.runners.close()
             self.runners = None
         super().close()

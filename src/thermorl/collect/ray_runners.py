@@ -65,7 +65,13 @@ class RolloutRunner:
             log=dataclasses.replace(config.log, progress="off", tensorboard=False))
         self.first = first
         self.algo = PPO(env_source, cfg)
-        self.algo.collector.finished = []
+        c = self.algo.collector
+        c.finished = []
+        # errors (a NaN observation) name the run's global step, as a local run's do: the
+        # rollout's first step plus every env's steps since, all runners stepping alike
+        self._start, self._start_steps = 0, 0
+        scale = p.num_envs / num_envs
+        c.clock = lambda: self._start + round((c.steps - self._start_steps) * scale)
 
     def pid(self) -> int:
         import os
@@ -81,6 +87,7 @@ class RolloutRunner:
         algo.policy.load_state_dict(weights)
         if obs_stats is not None:
             algo.obs_norm.rms.load_state_dict(obs_stats)
+        self._start, self._start_steps = step, c.steps
         if c.obs is None:
             c.reset(seed=algo.config.seed + step)
         env_time = c.env_time
