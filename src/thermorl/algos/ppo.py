@@ -73,8 +73,7 @@ class PPO(Algorithm):
         self._rnn_state = torch.zeros(p.num_envs, state_size, device=self.device)
         # a rollout's per-step (value, log-prob, action), stacked into the buffer at its end
         self._steps: list[tuple[Tensor, Tensor, Mapping[str, Tensor]]] = []
-        self.runners = None  # runner processes or Ray actors, where they collect (started by
-        # the first rollout)
+        self.runners = None  # worker processes or Ray actors that collect (from the 1st rollout)
         if config.selfplay.enabled:
             from ..selfplay.league import League
             self.league = League(self)
@@ -227,7 +226,7 @@ class PPO(Algorithm):
             obs = torch.as_tensor(c.obs, device=self.device)
             w = torch.ones(len(obs), device=self.device)
             # before any rollout a recurrent policy starts from zeros (a learner with runners
-            # holds            # fewer envs than its state has rows)
+            # holds fewer envs than its state has rows)
             state = (self._start_states(c.starts) if len(obs) == self.num_envs
                      else self.policy.initial_state(len(obs), self.device)) \
                 if self.recurrent else None
