@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -148,6 +149,24 @@ def test_runner_errors_are_one_line():
     with pytest.raises(thermorl.errors.EnvError, match="NoSuchEnv"):
         thermorl.PPO("NoSuchEnv-v0", thermorl.make_config(
             "CartPole-v1", **{"runners.backend": "async"}))
+
+
+def cartpole_but_not_in_a_runner():
+    import multiprocessing as mp
+
+    if mp.current_process().name.startswith("thermorl-runner"):
+        os._exit(3)
+    return gym.make("CartPole-v1")
+
+
+def test_a_runner_that_dies_while_starting_is_a_clear_error():
+    cfg = thermorl.make_config("CartPole-v1", total_timesteps=256,
+                               **{**QUIET, "runners.backend": "async", "ppo.num_envs": 2,
+                                  "ppo.num_steps": 64})
+    with thermorl.PPO(cartpole_but_not_in_a_runner, cfg) as algo:
+        with pytest.raises(thermorl.errors.ThermorlError,
+                           match=r"runner 0's process ended while it started \(exit code 3\)"):
+            algo.learn()
 
 
 def test_unknown_backend_is_a_one_line_error(run_cli, tmp_path):

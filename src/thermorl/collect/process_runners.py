@@ -135,11 +135,17 @@ class ProcessRunners:
         self._procs[i], self._conns[i] = p, mine
 
     def _await_ready(self, i: int) -> None:
+        """Worker `i` built its runner; what went wrong there is raised here."""
         conn = self._conns[i]
         assert conn is not None
         if not conn.poll(START_TIMEOUT_S):
             raise ThermorlError(f"runner {i} did not start within {START_TIMEOUT_S:.0f} s")
-        self._answer(i, -1)
+        try:
+            self._answer(i, -1)
+        except _Died:
+            self._procs[i].join(timeout=5)
+            raise ThermorlError(f"runner {i}'s process ended while it started (exit code "
+                                f"{self._procs[i].exitcode})") from None
 
     def _answer(self, i: int, seq: int) -> Any:
         """Runner `i`'s answer to request `seq`, older answers dropped."""
@@ -191,12 +197,7 @@ class ProcessRunners:
             conn.close()
         old.join(timeout=5)
         self._start(i)
-        try:
-            self._await_ready(i)
-        except _Died:
-            code = self._procs[i].exitcode
-            raise ThermorlError(f"runner {i} died and could not be started again "
-                                f"(exit code {code})") from None
+        self._await_ready(i)
         self.restarts += 1
 
     def close(self) -> None:
