@@ -249,7 +249,8 @@ def check(cfg: Config) -> Config:
                           f"accepted: local, async")
     if r.backend in ("async", "ray") and cfg.algo == "ppo" and r.num > p.num_envs:
         raise ConfigError(f"runners.num={r.num} is more runners than ppo.num_envs={p.num_envs} "
-                          f"(each runner steps at least one env); accepted: 1 to {p.num_envs}")
+                          f"(each runner steps at least one env); accepted: 1 to {p.num_envs}, "
+                          f"or ppo.num_envs of {r.num} or more")
     pol = cfg.policy
     if not pol.log_std_min < pol.log_std_max:
         raise ConfigError(f"policy.log_std_min={pol.log_std_min} must be below "

@@ -142,7 +142,8 @@ def test_a_nan_in_a_runner_stops_the_run_naming_the_global_step():
 
 def test_runner_errors_are_one_line():
     with pytest.raises(ConfigError, match=r"runners.num=3 is more runners than "
-                                          r"ppo.num_envs=2.*accepted: 1 to 2"):
+                                          r"ppo.num_envs=2.*accepted: 1 to 2, or ppo.num_envs of 3 "
+                                          r"or more"):
         thermorl.make_config("CartPole-v1", **{"runners.backend": "async", "runners.num": 3,
                                                "ppo.num_envs": 2})
     # an env that cannot be made fails in the training process, before any worker starts
