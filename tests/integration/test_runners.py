@@ -170,6 +170,27 @@ def test_a_runner_that_dies_while_starting_is_a_clear_error():
             algo.learn()
 
 
+@pytest.mark.parametrize("algo", ["ppo", "sac"])
+def test_a_script_that_never_closes_its_algorithm_still_exits(it, algo):
+    """Env and runner processes ignore SIGTERM, which is how multiprocessing ends its daemons at
+    exit; an algorithm left open is closed at exit instead (this waited for ever before)."""
+    import subprocess
+
+    own = ({"ppo.num_envs": 2, "ppo.num_steps": 64} if algo == "ppo"
+           else {"sac.num_envs": 2, "sac.learning_starts": 64})
+    changes = {"runners.backend": "async", "log.progress": "off", "log.tensorboard": False,
+               "eval.episodes": 2, **own}
+    code = (f"import thermorl\n"
+            f"cfg = thermorl.make_config('Pendulum-v1', algo='{algo}', total_timesteps=256, "
+            f"**{changes!r})\n"
+            f"algo = thermorl.{algo.upper()}('Pendulum-v1', cfg)\n"
+            f"algo.learn()\n"
+            f"print('trained', algo.global_step)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120, env=it.subprocess_env())
+    assert r.returncode == 0 and "trained 256" in r.stdout, r.stderr[-2000:]
+
+
 def test_unknown_backend_is_a_one_line_error(run_cli, tmp_path):
     res = run_cli("train", "CartPole-v1", "--runners.backend", "threads", "--run-dir",
                   tmp_path / "r")
